@@ -1,0 +1,42 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { CatalogModule } from '@app/catalog';
+import {
+  configModule,
+  CoreModule,
+  DatabaseModule,
+  HealthModule,
+  IdempotencyModule,
+  LoggingModule,
+} from '@app/core';
+import { OutboxModule } from '@app/outbox';
+import { ReservationsModule } from '@app/reservations/reservations.module';
+import { SandboxModule } from '@app/sandbox';
+import { StripeWebhookModule } from '@app/stripe-webhook';
+import { MIGRATIONS } from '../../../migrations';
+import { FirstStartSeeding } from './first-start-seeding';
+
+/** The HTTP server and its scheduled jobs: it composes the slices, it holds no logic. */
+@Module({})
+export class AppModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        configModule(),
+        LoggingModule,
+        CoreModule,
+        DatabaseModule.forRoot({ migrations: MIGRATIONS }),
+        ScheduleModule.forRoot(),
+        HealthModule,
+        IdempotencyModule,
+        OutboxModule,
+        CatalogModule,
+        ReservationsModule,
+        StripeWebhookModule,
+        SandboxModule.forRoot(),
+      ],
+      providers: [FirstStartSeeding],
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigService } from '@nestjs/config';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { configureApp, DatabaseConfig, HttpConfig, parseEnvironment } from '@app/core';
+import cluster from 'node:cluster';
+import { AppModule } from './app.module';
+import { runCluster } from './cluster';
+
+async function bootstrap(): Promise<void> {
+  // Checked before Nest starts, so that a bad variable is one clear line, not a stack dump.
+  const env = parseEnvironment();
+  const workers = env.WEB_CONCURRENCY ?? 1;
+  if (workers > 1 && !env.DATABASE_URL?.match(/^(mysql|mariadb):/)) {
+    throw new Error('WEB_CONCURRENCY > 1 needs MySQL: the embedded SQLite database has a single writer.');
+  }
+  if (workers > 1 && cluster.isPrimary) return runCluster(workers);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
+    bufferLogs: true,
+    rawBody: true,
+    // Let `bootstrap().catch` report a start-up failure in one line instead of a stack dump.
+    abortOnError: false,
+  });
+  configureApp(app);
+  const config = app.get(ConfigService);
+  const http = config.getOrThrow<HttpConfig>('http');
+  const database = config.getOrThrow<DatabaseConfig>('database');
+  await app.listen(http.port, http.host);
+
+  const base = `http://localhost:${http.port}`;
+  new Logger('Bootstrap').log({
+    msg: `Reservations API listening on ${base}; Swagger UI at ${base}/docs`,
+    database: database.embedded ? `embedded SQLite (${database.url.replace(/^sqlite:/, '')})` : 'MySQL',
+    docs: `${base}/docs`,
+  });
+}
+
+bootstrap().catch((error: unknown) => {
+  // The logger may not exist yet (bad configuration): write one plain line and exit non-zero.
+  process.stderr.write(`Reservations API failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

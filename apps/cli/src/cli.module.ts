@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { CatalogModule, SeedCommand } from '@app/catalog';
+import { configModule, CoreModule, DatabaseModule, LoggingModule } from '@app/core';
+import { OutboxModule } from '@app/outbox';
+import { MIGRATIONS } from '../../../migrations';
+
+/** The operators' command line: it composes the slices' commands. */
+@Module({
+  imports: [
+    configModule(),
+    LoggingModule,
+    CoreModule,
+    DatabaseModule.forRoot({ migrations: MIGRATIONS }),
+    ScheduleModule.forRoot(),
+    CatalogModule,
+    OutboxModule,
+  ],
+  providers: [SeedCommand],
+})
+export class CliModule {}

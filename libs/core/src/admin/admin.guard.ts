@@ -1,0 +1,60 @@
+import { applyDecorators, CanActivate, ExecutionContext, Inject, Injectable, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiNotFoundResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { adminConfig, AdminConfig } from '../config';
+import { NotFoundError, DomainError } from '../errors';
+
+export class AdminUnauthorizedError extends DomainError {
+  readonly code = 'AUTH.UNAUTHORIZED';
+  readonly kind = 'unauthorized' as const;
+  constructor() {
+    super('This operation needs `Authorization: Bearer <ADMIN_API_TOKEN>`.');
+  }
+}
+
+export class AdminDisabledError extends NotFoundError {
+  readonly code = 'ROUTE.NOT_FOUND';
+  constructor() {
+    super('No such resource.');
+  }
+}
+
+/** Who did an operator action, for the status history and the logs: never the token itself. */
+export const ADMIN_ACTOR = 'admin';
+
+/**
+ * Operators' routes: `Authorization: Bearer $ADMIN_API_TOKEN`, compared in constant time
+ * (both sides hashed first, so that even the length does not leak). With no token configured
+ * the routes do not exist (404).
+ */
+@Injectable()
+export class AdminGuard implements CanActivate {
+  private readonly expected?: Buffer;
+
+  constructor(@Inject(adminConfig.KEY) config: AdminConfig) {
+    this.expected = config.token ? digest(config.token) : undefined;
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    if (!this.expected) throw new AdminDisabledError();
+    const header = context.switchToHttp().getRequest<Request>().header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match || !timingSafeEqual(digest(match[1]), this.expected)) throw new AdminUnauthorizedError();
+    return true;
+  }
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Marks a controller or route as an operators' one. */
+export function AdminOnly(): ClassDecorator & MethodDecorator {
+  return applyDecorators(
+    UseGuards(AdminGuard),
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({ description: 'Missing or wrong bearer token.' }),
+    ApiNotFoundResponse({ description: 'Admin routes are off (ADMIN_API_TOKEN unset).' }),
+  );
+}

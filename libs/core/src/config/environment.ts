@@ -1,0 +1,135 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'boolean') return value;
+  const text = String(value).toLowerCase();
+  if (['true', '1', 'yes'].includes(text)) return true;
+  if (['false', '0', 'no'].includes(text)) return false;
+  return value;
+};
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+
+// class-validator checks a property's decorators bottom-up and stops at the first failure:
+// the type check sits last so that "abc" is reported as "not an integer", not "too large".
+
+/**
+ * Every environment variable the product reads, with its rule. `.env.example` documents
+ * each one; `parseEnvironment` refuses to start with a message naming the bad variable.
+ */
+export class Environment {
+  @IsOptional() @Transform(toInt) @Min(0) @Max(65535) @IsInt()
+  PORT?: number;
+
+  @IsOptional() @IsString()
+  HOST?: string;
+
+  @IsOptional() @Transform(toInt) @Min(1) @Max(64) @IsInt()
+  WEB_CONCURRENCY?: number;
+
+  @IsOptional() @IsString() @Matches(/^(mysql|mariadb|sqlite):/, { message: 'must start with mysql://, mariadb:// or sqlite:' })
+  DATABASE_URL?: string;
+
+  @IsOptional() @Transform(toInt) @Min(1) @Max(500) @IsInt()
+  DATABASE_POOL_SIZE?: number;
+
+  @IsOptional() @Transform(toBoolean) @IsBoolean()
+  DATABASE_MIGRATE_ON_START?: boolean;
+
+  @IsOptional() @Transform(toBoolean) @IsBoolean()
+  DATABASE_SEED_ON_START?: boolean;
+
+  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL?: string;
+
+  @IsOptional() @Transform(toInt) @Min(24) @Max(24 * 365) @IsInt()
+  IDEMPOTENCY_KEY_TTL_HOURS?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @Max(3600) @IsInt()
+  IDEMPOTENCY_LOCK_SECONDS?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1000) @Max(10 * 1024 * 1024) @IsInt()
+  HTTP_BODY_LIMIT_BYTES?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1000) @Max(10 * 60 * 1000) @IsInt()
+  HTTP_KEEP_ALIVE_TIMEOUT_MS?: number;
+
+  @IsOptional() @IsString() @Matches(/^(sk|rk)_\S+$/, { message: 'must be a Stripe secret key (sk_… or rk_…)' })
+  STRIPE_SECRET_KEY?: string;
+
+  @IsOptional() @IsString() @Matches(/^\S{8,}$/, { message: 'must be the endpoint secret (whsec_…)' })
+  STRIPE_WEBHOOK_SECRET?: string;
+
+  @IsOptional() @IsString() @Matches(/^https?:\/\/[^/\s]+\/?$/, { message: 'must be a base URL like http://127.0.0.1:12111' })
+  STRIPE_API_BASE?: string;
+
+  @IsOptional() @Transform(toInt) @Min(100) @Max(60_000) @IsInt()
+  STRIPE_TIMEOUT_MS?: number;
+
+  @IsOptional() @Transform(toBoolean) @IsBoolean()
+  SANDBOX?: boolean;
+
+  @IsOptional() @Transform(toInt) @Min(0) @Max(65535) @IsInt()
+  SANDBOX_STRIPE_PORT?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @Max(7 * 24 * 60) @IsInt()
+  RESERVATION_PAYMENT_TTL_MINUTES?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @Max(24 * 60) @IsInt()
+  PAYMENT_RECONCILE_AFTER_MINUTES?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1000) @Max(3_600_000) @IsInt()
+  PAYMENT_JOBS_INTERVAL_MS?: number;
+
+  @IsOptional() @IsString() @Matches(/^\S{16,}$/, { message: 'must be at least 16 characters without spaces' })
+  ADMIN_API_TOKEN?: string;
+
+  @IsOptional() @Transform(toBoolean) @IsBoolean()
+  OUTBOX_ENABLED?: boolean;
+
+  @IsOptional() @Transform(toInt) @Min(10) @Max(3_600_000) @IsInt()
+  OUTBOX_POLL_INTERVAL_MS?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @Max(5000) @IsInt()
+  OUTBOX_BATCH_SIZE?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @Max(500) @IsInt()
+  OUTBOX_CONCURRENCY?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @Max(1000) @IsInt()
+  OUTBOX_MAX_ATTEMPTS?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @IsInt()
+  OUTBOX_BACKOFF_BASE_MS?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @IsInt()
+  OUTBOX_BACKOFF_MAX_MS?: number;
+
+  @IsOptional() @Transform(toInt) @Min(100) @IsInt()
+  OUTBOX_LEASE_MS?: number;
+
+  @IsOptional() @Transform(toInt) @Min(0) @IsInt()
+  OUTBOX_SHUTDOWN_TIMEOUT_MS?: number;
+}
+
+export class InvalidEnvironmentError extends Error {}
+
+/** Validates and converts `process.env` (or the given record); throws naming every bad variable. */
+export function parseEnvironment(raw: Record<string, unknown> = process.env): Environment {
+  // `NAME=` in a .env file means "not set", as for most tools.
+  const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
+  const env = plainToInstance(Environment, present, { enableImplicitConversion: false });
+  const errors = validateSync(env, { whitelist: false, forbidUnknownValues: false, stopAtFirstError: true });
+  if (errors.length > 0) {
+    const lines = errors.map((error) => {
+      const value = JSON.stringify(raw[error.property]);
+      const rules = Object.values(error.constraints ?? {}).join('; ');
+      return `  ${error.property}=${value}: ${rules}`;
+    });
+    throw new InvalidEnvironmentError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return env;
+}

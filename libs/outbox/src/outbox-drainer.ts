@@ -1,0 +1,196 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { Semaphore } from 'async-mutex';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Clock } from '@app/core';
+import { backoffDelayMs } from './backoff';
+import { OutboxEvent } from './outbox-event.entity';
+import { OutboxHandlerRegistry } from './outbox-handler';
+import { outboxConfig, OutboxConfig } from './outbox.config';
+import { NonRetryableOutboxError, RetryOutboxEventLater } from './outbox.errors';
+import { Failure, OutboxRepository } from './outbox.repository';
+
+type Outcome = { id: number; ok: true } | { id: number; ok: false; failure: Failure };
+
+/**
+ * Drains the outbox: claims due events in batches, runs their handlers with bounded
+ * concurrency, records each outcome. Woken by a schedule (the safety net) and by every
+ * enqueue of this process (the fast path). Safe with any number of processes: a claim is a
+ * lease, and every write afterwards checks that the lease is still ours.
+ */
+@Injectable()
+export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(OutboxDrainer.name);
+  private readonly processId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private claims = 0;
+  private draining?: Promise<void>;
+  private wanted = false;
+  private stopping = false;
+  private started = false;
+  /** Claimed but not yet started, per lease owner: what shutdown gives back. */
+  private readonly waiting = new Map<string, Set<number>>();
+
+  constructor(
+    private readonly repository: OutboxRepository,
+    private readonly registry: OutboxHandlerRegistry,
+    private readonly scheduler: SchedulerRegistry,
+    private readonly clock: Clock,
+    @Inject(outboxConfig.KEY) private readonly config: OutboxConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.enabled) return;
+    const unhandled = (await this.repository.pendingTypes()).filter((type) => !this.registry.get(type));
+    if (unhandled.length > 0) {
+      throw new Error(
+        `The outbox holds events of types no handler here can process: ${unhandled.join(', ')}. ` +
+          'Deploy the slice that handles them, or set OUTBOX_ENABLED=false on this process.',
+      );
+    }
+    const unparked = await this.repository.unpark(this.registry.types(), this.clock.now());
+    if (unparked > 0) this.logger.log({ msg: 'parked outbox events now have a handler', unparked });
+    this.started = true;
+    this.scheduler.addInterval('outbox-drain', setInterval(() => this.nudge(), this.config.pollIntervalMs));
+    this.nudge();
+  }
+
+  /** Asks for a drain; a drain already running goes round once more instead. */
+  nudge(): void {
+    if (!this.started || this.stopping) return;
+    if (this.draining) {
+      this.wanted = true;
+      return;
+    }
+    this.draining = this.drain()
+      .then(() => undefined)
+      .catch((error: unknown) => this.logger.error({ msg: 'outbox drain failed', err: error }))
+      .finally(() => {
+        this.draining = undefined;
+        if (this.wanted && !this.stopping) this.nudge();
+      });
+  }
+
+  /** Drains until nothing is due. Exposed for tests and the CLI. */
+  async drain(): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      this.wanted = false;
+      const batch = await this.claimBatch();
+      handled += batch.length;
+      if (batch.length < this.config.batchSize && !this.wanted) return handled;
+      if (this.stopping) return handled;
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.started) return;
+    this.stopping = true;
+    this.scheduler.deleteInterval('outbox-drain');
+    const now = this.clock.now();
+    for (const [owner, ids] of this.waiting) await this.repository.release([...ids], owner, now);
+    this.waiting.clear();
+    if (this.draining) {
+      const deadline = new Promise<'timeout'>((resolve) =>
+        setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs).unref(),
+      );
+      if ((await Promise.race([this.draining, deadline])) === 'timeout') {
+        // Still running: their leases stay, so nobody runs them twice while they might finish.
+        this.logger.warn({ msg: 'outbox handlers still running at shutdown; their leases will expire' });
+      }
+    }
+  }
+
+  private async claimBatch(): Promise<OutboxEvent[]> {
+    if (this.stopping) return [];
+    const now = this.clock.now();
+    const owner = `${this.processId}#${++this.claims}`;
+    const leaseExpiresAt = new Date(now.getTime() + this.config.leaseMs);
+    const batch = await this.repository.claim(owner, this.config.batchSize, now, leaseExpiresAt);
+    if (batch.length === 0) return batch;
+    if (this.stopping) {
+      // Shutdown began while we were claiming: give the batch straight back.
+      await this.repository.release(batch.map((event) => event.id), owner, this.clock.now());
+      return batch;
+    }
+
+    const waiting = new Set(batch.map((event) => event.id));
+    this.waiting.set(owner, waiting);
+    const semaphore = new Semaphore(this.config.concurrency);
+    const outcomes = await Promise.all(
+      batch.map((event) =>
+        semaphore.runExclusive(async (): Promise<Outcome | undefined> => {
+          if (this.stopping) return undefined; // given back by shutdown
+          waiting.delete(event.id);
+          return this.run(event, owner, leaseExpiresAt);
+        }),
+      ),
+    );
+    this.waiting.delete(owner);
+
+    const done = outcomes.filter((outcome): outcome is Outcome & { ok: true } => outcome?.ok === true);
+    await this.repository.markDone(done.map((outcome) => outcome.id), owner, this.clock.now());
+    for (const outcome of outcomes) {
+      if (outcome && !outcome.ok) await this.repository.markFailed(outcome.failure, owner);
+    }
+    return batch;
+  }
+
+  private async run(event: OutboxEvent, owner: string, leaseExpiresAt: Date): Promise<Outcome> {
+    const handler = this.registry.get(event.type);
+    if (event.attempts > this.config.maxAttempts) {
+      // Started too often without an answer (it kept killing its process?): stop here.
+      return this.failure(event, new NonRetryableOutboxError('gave up: attempts exhausted without an outcome'));
+    }
+    if (!handler) return this.failure(event, new NonRetryableOutboxError(`no handler for ${event.type}`));
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.config.handlerTimeoutMs);
+    try {
+      const finished = handler.handle(
+        {
+          id: event.id,
+          type: event.type,
+          aggregateType: event.aggregateType,
+          aggregateId: event.aggregateId,
+          payload: JSON.parse(event.payload) as unknown,
+          attempt: event.attempts,
+          createdAt: event.createdAt,
+        },
+        { leaseExpiresAt, leaseOwner: owner, signal: abort.signal },
+      );
+      const timedOut = new Promise<never>((_, reject) =>
+        abort.signal.addEventListener('abort', () => reject(new Error(`handler timed out after ${this.config.handlerTimeoutMs} ms`))),
+      );
+      await Promise.race([finished, timedOut]);
+      return { id: event.id, ok: true };
+    } catch (error) {
+      return this.failure(event, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private failure(event: OutboxEvent, error: unknown): Outcome {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const at = this.clock.now();
+    const now = at.getTime();
+    let nextAttemptAt: Date | null;
+    if (error instanceof NonRetryableOutboxError || event.attempts >= this.config.maxAttempts) {
+      nextAttemptAt = null;
+    } else if (error instanceof RetryOutboxEventLater) {
+      nextAttemptAt = new Date(now + error.delayMs);
+    } else {
+      nextAttemptAt = new Date(
+        now + backoffDelayMs(event.attempts, { baseMs: this.config.backoffBaseMs, maxMs: this.config.backoffMaxMs }),
+      );
+    }
+    this.logger.warn({
+      msg: nextAttemptAt ? 'outbox event failed; will retry' : 'outbox event is DEAD',
+      eventId: event.id,
+      type: event.type,
+      attempt: event.attempts,
+      error: message.slice(0, 300),
+    });
+    return { id: event.id, ok: false, failure: { id: event.id, error: message, at, nextAttemptAt } };
+  }
+}

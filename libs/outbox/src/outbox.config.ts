@@ -1,0 +1,23 @@
+import { registerAs } from '@nestjs/config';
+import { parseEnvironment } from '@app/core';
+
+export const outboxConfig = registerAs('outbox', () => {
+  const env = parseEnvironment();
+  const leaseMs = env.OUTBOX_LEASE_MS ?? 30_000;
+  return {
+    /** Off in processes that only serve HTTP; any number of processes may drain. */
+    enabled: env.OUTBOX_ENABLED ?? true,
+    pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS ?? 1000,
+    batchSize: env.OUTBOX_BATCH_SIZE ?? 100,
+    concurrency: env.OUTBOX_CONCURRENCY ?? 16,
+    maxAttempts: env.OUTBOX_MAX_ATTEMPTS ?? 10,
+    backoffBaseMs: env.OUTBOX_BACKOFF_BASE_MS ?? 1000,
+    backoffMaxMs: env.OUTBOX_BACKOFF_MAX_MS ?? 5 * 60_000,
+    leaseMs,
+    /** A handler still running after this is reported as failed; its lease outlives it. */
+    handlerTimeoutMs: Math.floor(leaseMs * 0.8),
+    shutdownTimeoutMs: env.OUTBOX_SHUTDOWN_TIMEOUT_MS ?? 10_000,
+  };
+});
+
+export type OutboxConfig = ReturnType<typeof outboxConfig>;

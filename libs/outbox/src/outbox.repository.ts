@@ -1,0 +1,204 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, In, IsNull, Not, Repository } from 'typeorm';
+import { TransactionRunner } from '@app/core';
+import { OutboxEvent, OutboxStatus } from './outbox-event.entity';
+
+export interface Failure {
+  id: number;
+  error: string;
+  /** When the failure was judged; the retry delay counts from here. */
+  at: Date;
+  /** null: DEAD. */
+  nextAttemptAt: Date | null;
+}
+
+export interface OutboxStats {
+  byStatus: Record<OutboxStatus, number>;
+  byType: { type: string; status: OutboxStatus; count: number }[];
+  /** Seconds the oldest due event has waited; 0 when nothing is due. */
+  oldestDueAgeSeconds: number;
+}
+
+@Injectable()
+export class OutboxRepository {
+  constructor(
+    @InjectRepository(OutboxEvent) private readonly events: Repository<OutboxEvent>,
+    private readonly transactions: TransactionRunner,
+  ) {}
+
+  /** Writes an event inside the caller's transaction. */
+  async insert(manager: EntityManager, event: Omit<OutboxEvent, 'id'>): Promise<number> {
+    const result = await manager.insert(OutboxEvent, event);
+    return Number(result.identifiers[0].id);
+  }
+
+  /**
+   * Takes up to `limit` due events and leases them to `owner` until `leaseExpiresAt`.
+   * MySQL: `FOR UPDATE SKIP LOCKED` under READ COMMITTED (no gap locks, so enqueues are never
+   * blocked), so concurrent drainers take disjoint rows. SQLite: the writer mutex serialises
+   * claims, which is the single-writer path.
+   */
+  async claim(owner: string, limit: number, now: Date, leaseExpiresAt: Date): Promise<OutboxEvent[]> {
+    return this.transactions.run(async (manager) => {
+      const query = manager
+        .createQueryBuilder(OutboxEvent, 'e')
+        .where('e.nextAttemptAt <= :now', { now })
+        .orderBy('e.nextAttemptAt', 'ASC')
+        .addOrderBy('e.id', 'ASC')
+        .limit(limit);
+      if (this.transactions.kind === 'mysql') query.setLock('pessimistic_write').setOnLocked('skip_locked');
+      const rows = await query.getMany();
+      if (rows.length === 0) return rows;
+      await manager
+        .createQueryBuilder()
+        .update(OutboxEvent)
+        .set({
+          status: OutboxStatus.PROCESSING,
+          leaseOwner: owner,
+          leaseExpiresAt,
+          nextAttemptAt: leaseExpiresAt,
+          attempts: () => 'attempts + 1',
+          updatedAt: now,
+        })
+        .whereInIds(rows.map((row) => row.id))
+        .execute();
+      for (const row of rows) {
+        Object.assign(row, { status: OutboxStatus.PROCESSING, leaseOwner: owner, leaseExpiresAt, attempts: row.attempts + 1 });
+      }
+      return rows;
+    }, 'READ COMMITTED');
+  }
+
+  /** Marks events DONE, only while `owner` still holds them (a lease lost is a run not counted). */
+  async markDone(ids: number[], owner: string, now: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.transactions.single((manager) =>
+      manager
+        .createQueryBuilder()
+        .update(OutboxEvent)
+        .set({
+          status: OutboxStatus.DONE,
+          nextAttemptAt: null,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          lastError: null,
+          processedAt: now,
+          updatedAt: now,
+        })
+        .where({ id: In(ids), leaseOwner: owner, status: OutboxStatus.PROCESSING })
+        .execute(),
+    );
+  }
+
+  async markFailed(failure: Failure, owner: string): Promise<void> {
+    await this.transactions.single((manager) =>
+      manager
+        .createQueryBuilder()
+        .update(OutboxEvent)
+        .set({
+          status: failure.nextAttemptAt ? OutboxStatus.PENDING : OutboxStatus.DEAD,
+          nextAttemptAt: failure.nextAttemptAt,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          lastError: failure.error.slice(0, 1000),
+          updatedAt: failure.at,
+        })
+        .where({ id: failure.id, leaseOwner: owner, status: OutboxStatus.PROCESSING })
+        .execute(),
+    );
+  }
+
+  /** Gives back leased events that were never started (shutdown): due at once, the claim not counted. */
+  async release(ids: number[], owner: string, now: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.transactions.single((manager) =>
+      manager
+        .createQueryBuilder()
+        .update(OutboxEvent)
+        .set({
+          status: OutboxStatus.PENDING,
+          nextAttemptAt: now,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          attempts: () => 'attempts - 1',
+          updatedAt: now,
+        })
+        .where({ id: In(ids), leaseOwner: owner, status: OutboxStatus.PROCESSING })
+        .execute(),
+    );
+  }
+
+  /** An operator's second chance: DEAD (or, with force, DONE) back to PENDING with fresh attempts. */
+  async requeue(id: number, now: Date, allowed: OutboxStatus[]): Promise<boolean> {
+    const result = await this.transactions.single((manager) =>
+      manager
+        .createQueryBuilder()
+        .update(OutboxEvent)
+        .set({ status: OutboxStatus.PENDING, attempts: 0, nextAttemptAt: now, leaseOwner: null, leaseExpiresAt: null, updatedAt: now })
+        .where({ id, status: In(allowed) })
+        .execute(),
+    );
+    return result.affected === 1;
+  }
+
+  findById(id: number): Promise<OutboxEvent | null> {
+    return this.events.findOneBy({ id });
+  }
+
+  async list(filter: { status?: OutboxStatus; type?: string }, page: { limit: number; afterId?: number }) {
+    const query = this.events.createQueryBuilder('e').orderBy('e.id', 'DESC').limit(page.limit);
+    if (filter.status) query.andWhere('e.status = :status', { status: filter.status });
+    if (filter.type) query.andWhere('e.type = :type', { type: filter.type });
+    if (page.afterId !== undefined) query.andWhere('e.id < :afterId', { afterId: page.afterId });
+    return query.getMany();
+  }
+
+  async stats(now: Date): Promise<OutboxStats> {
+    const rows: { type: string; status: OutboxStatus; count: string | number }[] = await this.events
+      .createQueryBuilder('e')
+      .select('e.type', 'type')
+      .addSelect('e.status', 'status')
+      .addSelect('COUNT(*)', 'count')
+      .groupBy('e.type')
+      .addGroupBy('e.status')
+      .getRawMany();
+    const byStatus = { PENDING: 0, PROCESSING: 0, DONE: 0, DEAD: 0 } as Record<OutboxStatus, number>;
+    for (const row of rows) byStatus[row.status] += Number(row.count);
+    const oldest = await this.events.findOne({
+      where: { nextAttemptAt: Not(IsNull()), status: OutboxStatus.PENDING },
+      order: { nextAttemptAt: 'ASC' },
+    });
+    const due = oldest?.nextAttemptAt && oldest.nextAttemptAt <= now ? oldest.nextAttemptAt : undefined;
+    return {
+      byStatus,
+      byType: rows.map((row) => ({ type: row.type, status: row.status, count: Number(row.count) })),
+      oldestDueAgeSeconds: due ? Math.round((now.getTime() - due.getTime()) / 1000) : 0,
+    };
+  }
+
+  /** Types due or running (PENDING or PROCESSING, parked ones aside): each needs a handler here. */
+  async pendingTypes(): Promise<string[]> {
+    const rows: { type: string }[] = await this.events
+      .createQueryBuilder('e')
+      .select('DISTINCT e.type', 'type')
+      .where('e.status IN (:...statuses)', { statuses: [OutboxStatus.PENDING, OutboxStatus.PROCESSING] })
+      .andWhere('e.nextAttemptAt IS NOT NULL')
+      .getRawMany();
+    return rows.map((row) => row.type);
+  }
+
+  /** Parked events of types that now have a handler become due. */
+  async unpark(types: string[], now: Date): Promise<number> {
+    if (types.length === 0) return 0;
+    const result = await this.transactions.single((manager) =>
+      manager
+        .createQueryBuilder()
+        .update(OutboxEvent)
+        .set({ nextAttemptAt: now, updatedAt: now })
+        .where({ status: OutboxStatus.PENDING, nextAttemptAt: IsNull(), type: In(types) })
+        .execute(),
+    );
+    return result.affected ?? 0;
+  }
+}

@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Clock, TransactionRunner } from '@app/core';
+import { OutboxDrainer } from './outbox-drainer';
+import { OutboxStatus } from './outbox-event.entity';
+import { OutboxHandlerRegistry } from './outbox-handler';
+import { UnknownOutboxEventTypeError } from './outbox.errors';
+import { OutboxRepository } from './outbox.repository';
+
+export interface NewOutboxEvent {
+  type: string;
+  aggregateType: string;
+  aggregateId: string;
+  /** Identifiers, not personal data: the handler reads the rest from the aggregate. */
+  payload: Record<string, unknown>;
+  /** Not before this instant (default: at once). */
+  notBefore?: Date;
+  /**
+   * The handler ships in a later release: keep the event, unclaimed ("parked"), until a
+   * process with the handler starts and releases it. Without this, a type with no handler
+   * is refused.
+   */
+  parkUntilHandled?: boolean;
+}
+
+/** What slices use: `enqueue` inside their own transaction, so the event exists iff it commits. */
+@Injectable()
+export class Outbox {
+  constructor(
+    private readonly repository: OutboxRepository,
+    private readonly registry: OutboxHandlerRegistry,
+    private readonly transactions: TransactionRunner,
+    private readonly drainer: OutboxDrainer,
+    private readonly clock: Clock,
+  ) {}
+
+  async enqueue(manager: EntityManager, event: NewOutboxEvent): Promise<number> {
+    const handled = this.registry.get(event.type) !== undefined;
+    if (!handled && !event.parkUntilHandled) throw new UnknownOutboxEventTypeError(event.type);
+    const now = this.clock.now();
+    const dueAt = handled ? (event.notBefore ?? now) : null;
+    const id = await this.repository.insert(manager, {
+      type: event.type,
+      aggregateType: event.aggregateType,
+      aggregateId: event.aggregateId,
+      payload: JSON.stringify(event.payload),
+      status: OutboxStatus.PENDING,
+      attempts: 0,
+      nextAttemptAt: dueAt,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      lastError: null,
+      createdAt: now,
+      updatedAt: now,
+      processedAt: null,
+    });
+    // Once committed, this process starts on it at once: milliseconds, not a poll interval.
+    if (dueAt && dueAt <= now) this.transactions.afterCommit(manager, () => this.drainer.nudge());
+    return id;
+  }
+}

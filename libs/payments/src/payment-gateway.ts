@@ -1,0 +1,71 @@
+import { PaymentOutcome } from '@app/reservations';
+
+export type PaymentIntentStatus =
+  | 'requires_payment_method'
+  | 'requires_confirmation'
+  | 'requires_action'
+  | 'processing'
+  | 'requires_capture'
+  | 'canceled'
+  | 'succeeded';
+
+/** What we keep of a PaymentIntent. */
+export interface PaymentIntentSnapshot {
+  id: string;
+  status: PaymentIntentStatus;
+  clientSecret: string | null;
+  amount: number;
+  currency: string;
+  reservationCode: string | null;
+  /** The decline message of the last failed attempt, if any. */
+  failureMessage: string | null;
+}
+
+export interface CreatePaymentIntent {
+  reservationCode: string;
+  amount: number;
+  /** ISO 4217, any case. */
+  currency: string;
+  /** Same key, same intent: a retry never makes a second one. */
+  idempotencyKey: string;
+}
+
+/** The payment provider, as the product needs it. Stripe in production, the sandbox in dev and tests. */
+export abstract class PaymentGateway {
+  abstract createPaymentIntent(request: CreatePaymentIntent): Promise<PaymentIntentSnapshot>;
+  abstract retrievePaymentIntent(id: string): Promise<PaymentIntentSnapshot>;
+  /** Cancels; an intent that already succeeded is returned as it is, succeeded, not as an error. */
+  abstract cancelPaymentIntent(id: string, idempotencyKey: string): Promise<PaymentIntentSnapshot>;
+}
+
+/** The provider did not answer, or answered 5xx/429: try again later. */
+export class PaymentGatewayUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PaymentGatewayUnavailableError';
+  }
+}
+
+/** The provider refused the request itself: retrying will not help. */
+export class PaymentGatewayRejectedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PaymentGatewayRejectedError';
+  }
+}
+
+/** What a PaymentIntent's state means for the reservation; null when there is nothing to apply. */
+export function outcomeOf(snapshot: PaymentIntentSnapshot): PaymentOutcome | null {
+  switch (snapshot.status) {
+    case 'succeeded':
+      return { kind: 'succeeded' };
+    case 'processing':
+      return { kind: 'processing' };
+    case 'canceled':
+      return { kind: 'canceled' };
+    case 'requires_payment_method':
+      return snapshot.failureMessage ? { kind: 'failed', failureMessage: snapshot.failureMessage } : null;
+    default:
+      return null;
+  }
+}

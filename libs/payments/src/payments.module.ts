@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { OutboxModule } from '@app/outbox';
+import { ReservationsPersistenceModule } from '@app/reservations';
+import { ApplyPaymentOutcomeHandler } from './apply-payment-outcome/apply-payment-outcome.handler';
+import { CancelPaymentIntentOutboxHandler } from './expire-unpaid/cancel-payment-intent.outbox-handler';
+import { ExpireUnpaidReservationsJob } from './expire-unpaid/expire-unpaid-reservations.job';
+import { PaymentGateway } from './payment-gateway';
+import { PaymentJobsScheduler } from './payment-jobs.scheduler';
+import { paymentsConfig, stripeConfig } from './payments.config';
+import { ReconcilePaymentsJob } from './reconcile/reconcile-payments.job';
+import { CreatePaymentIntentOutboxHandler } from './start-payment/create-payment-intent.outbox-handler';
+import { StartPaymentHandler } from './start-payment/start-payment.handler';
+import { StripePaymentGateway } from './stripe-payment-gateway';
+
+/** Payments: the Stripe PaymentIntent of each reservation, its expiry and its reconciliation. */
+@Module({
+  imports: [
+    ConfigModule.forFeature(stripeConfig),
+    ConfigModule.forFeature(paymentsConfig),
+    OutboxModule,
+    ReservationsPersistenceModule,
+  ],
+  providers: [
+    { provide: PaymentGateway, useClass: StripePaymentGateway },
+    StartPaymentHandler,
+    ApplyPaymentOutcomeHandler,
+    ExpireUnpaidReservationsJob,
+    ReconcilePaymentsJob,
+    PaymentJobsScheduler,
+    CreatePaymentIntentOutboxHandler,
+    CancelPaymentIntentOutboxHandler,
+  ],
+  exports: [PaymentGateway, StartPaymentHandler, ApplyPaymentOutcomeHandler, ExpireUnpaidReservationsJob, ReconcilePaymentsJob],
+})
+export class PaymentsModule {}

@@ -1,0 +1,58 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Clock, TransactionRunner } from '@app/core';
+import { Reservation, ReservationsRepository, retryOnConcurrentChange, UNPAID } from '@app/reservations';
+import { PaymentGateway } from '../payment-gateway';
+
+/** Stripe's idempotency key for a reservation's one PaymentIntent. */
+export function paymentIntentKey(reservationCode: string): string {
+  return `reservation-${reservationCode}-payment-intent`;
+}
+
+/**
+ * Creates the reservation's PaymentIntent and records it: PAYMENT_IN_PROGRESS with its id and
+ * client secret. Idempotent: an intent already recorded is returned, and Stripe answers the
+ * same key with the same intent, so neither a retry nor a race makes a second one.
+ */
+@Injectable()
+export class StartPaymentHandler {
+  private readonly logger = new Logger(StartPaymentHandler.name);
+
+  constructor(
+    private readonly gateway: PaymentGateway,
+    private readonly reservations: ReservationsRepository,
+    private readonly transactions: TransactionRunner,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute(reservation: Reservation): Promise<Reservation> {
+    // Recorded already, or no longer waiting for money (expired, paid through another path).
+    if (reservation.paymentIntentId || !UNPAID.includes(reservation.status)) return reservation;
+    const intent = await this.gateway.createPaymentIntent({
+      reservationCode: reservation.code,
+      amount: reservation.amount,
+      currency: reservation.currency,
+      idempotencyKey: paymentIntentKey(reservation.code),
+    });
+    return retryOnConcurrentChange(() =>
+      this.transactions.run(async (manager) => {
+        const current = (await this.reservations.findByCode(reservation.code, manager))!;
+        if (current.attachPaymentIntent(intent.id, intent.clientSecret)) {
+          await this.reservations.saveChanges(manager, current, this.clock.now());
+        } else {
+          this.logger.error({ msg: 'reservation already has another payment intent', reservation: current.code });
+        }
+        return current;
+      }),
+    );
+  }
+
+  /** The inline attempt of POST /reservations: a slow or failing Stripe leaves it to the outbox. */
+  async tryInline(reservation: Reservation): Promise<Reservation> {
+    try {
+      return await this.execute(reservation);
+    } catch (error) {
+      this.logger.warn({ msg: 'payment intent not created inline; the outbox will retry', reservation: reservation.code, err: error });
+      return reservation;
+    }
+  }
+}

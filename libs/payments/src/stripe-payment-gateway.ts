@@ -1,0 +1,95 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Stripe from 'stripe';
+import {
+  CreatePaymentIntent,
+  PaymentGateway,
+  PaymentGatewayRejectedError,
+  PaymentGatewayUnavailableError,
+  PaymentIntentSnapshot,
+  PaymentIntentStatus,
+} from './payment-gateway';
+import { STRIPE_API_VERSION, stripeConfig, StripeConfig } from './payments.config';
+
+/** The PaymentGateway on the official SDK; `STRIPE_API_BASE` points it at any Stripe-compatible server. */
+@Injectable()
+export class StripePaymentGateway extends PaymentGateway {
+  private readonly stripe: Stripe;
+
+  constructor(@Inject(stripeConfig.KEY) config: StripeConfig) {
+    super();
+    const base = new URL(config.apiBase);
+    this.stripe = new Stripe(config.secretKey, {
+      apiVersion: STRIPE_API_VERSION as Stripe.LatestApiVersion,
+      host: base.hostname,
+      port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
+      protocol: base.protocol === 'https:' ? 'https' : 'http',
+      timeout: config.timeoutMs,
+      // Retries are ours to decide (the outbox), with the same idempotency key.
+      maxNetworkRetries: 0,
+      telemetry: false,
+    });
+  }
+
+  async createPaymentIntent(request: CreatePaymentIntent): Promise<PaymentIntentSnapshot> {
+    const intent = await this.call(() =>
+      this.stripe.paymentIntents.create(
+        {
+          amount: request.amount,
+          currency: request.currency.toLowerCase(),
+          metadata: { reservation_code: request.reservationCode },
+          automatic_payment_methods: { enabled: true },
+        },
+        { idempotencyKey: request.idempotencyKey },
+      ),
+    );
+    return snapshotOf(intent);
+  }
+
+  async retrievePaymentIntent(id: string): Promise<PaymentIntentSnapshot> {
+    return snapshotOf(await this.call(() => this.stripe.paymentIntents.retrieve(id)));
+  }
+
+  async cancelPaymentIntent(id: string, idempotencyKey: string): Promise<PaymentIntentSnapshot> {
+    try {
+      return snapshotOf(await this.call(() => this.stripe.paymentIntents.cancel(id, {}, { idempotencyKey })));
+    } catch (error) {
+      // Too late to cancel: it succeeded (or is cancelled already). Report what it is.
+      const cause = (error as { cause?: unknown }).cause;
+      if (cause instanceof Stripe.errors.StripeInvalidRequestError && cause.code === 'payment_intent_unexpected_state') {
+        return this.retrievePaymentIntent(id);
+      }
+      throw error;
+    }
+  }
+
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (
+        error instanceof Stripe.errors.StripeConnectionError ||
+        error instanceof Stripe.errors.StripeAPIError ||
+        error instanceof Stripe.errors.StripeRateLimitError ||
+        (error instanceof Stripe.errors.StripeError && (error.statusCode ?? 500) >= 500)
+      ) {
+        throw new PaymentGatewayUnavailableError(`Stripe unavailable: ${error.message}`, { cause: error });
+      }
+      if (error instanceof Stripe.errors.StripeError) {
+        throw new PaymentGatewayRejectedError(`Stripe refused: ${error.message}`, { cause: error });
+      }
+      throw new PaymentGatewayUnavailableError(`Stripe call failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
+
+function snapshotOf(intent: Stripe.PaymentIntent): PaymentIntentSnapshot {
+  return {
+    id: intent.id,
+    status: intent.status as PaymentIntentStatus,
+    clientSecret: intent.client_secret ?? null,
+    amount: intent.amount,
+    currency: intent.currency,
+    reservationCode: intent.metadata?.reservation_code ?? null,
+    failureMessage: intent.last_payment_error?.message ?? null,
+  };
+}

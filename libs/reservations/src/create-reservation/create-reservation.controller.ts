@@ -1,0 +1,180 @@
+import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiProperty,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsDefined,
+  IsEmail,
+  IsInt,
+  IsNotEmptyObject,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import type { Response } from 'express';
+import { IDEMPOTENCY_HEADER, Idempotent, ProblemDetails } from '@app/core';
+import { LOCAL_TIME_PATTERN } from '../domain/rental-period';
+import { toReservationView, ReservationView } from '../reservation.view';
+import { CreateReservationHandler } from './create-reservation.handler';
+
+const code = (value: string) => ({ context: { code: value } });
+const NAME_PATTERN = /\S/;
+
+export class PlaceRequest {
+  @ApiProperty({ example: 'MAD-T4' })
+  @IsDefined(code('REQUEST.FIELD_REQUIRED'))
+  @IsString(code('RESERVATION.OFFICE_CODE_INVALID'))
+  @Matches(/^[A-Z0-9-]{2,16}$/, code('RESERVATION.OFFICE_CODE_INVALID'))
+  office_code!: string;
+
+  @ApiProperty({ example: '2027-03-01T10:00', description: "Local wall-clock time of the office, to the minute, no offset" })
+  @IsDefined(code('REQUEST.FIELD_REQUIRED'))
+  @IsString(code('RESERVATION.LOCAL_TIME_FORMAT'))
+  @Matches(LOCAL_TIME_PATTERN, { ...code('RESERVATION.LOCAL_TIME_FORMAT'), message: '$property must look like 2027-03-01T10:00' })
+  at!: string;
+}
+
+export class CustomerRequest {
+  @ApiProperty({ example: 'Ana', maxLength: 100 })
+  @IsDefined(code('REQUEST.FIELD_REQUIRED'))
+  @IsString(code('CUSTOMER.NAME_INVALID'))
+  @MaxLength(100, code('CUSTOMER.NAME_TOO_LONG'))
+  @Matches(NAME_PATTERN, { ...code('CUSTOMER.NAME_INVALID'), message: '$property must not be blank' })
+  first_name!: string;
+
+  @ApiProperty({ example: 'Pérez', maxLength: 100 })
+  @IsDefined(code('REQUEST.FIELD_REQUIRED'))
+  @IsString(code('CUSTOMER.NAME_INVALID'))
+  @MaxLength(100, code('CUSTOMER.NAME_TOO_LONG'))
+  @Matches(NAME_PATTERN, { ...code('CUSTOMER.NAME_INVALID'), message: '$property must not be blank' })
+  last_name!: string;
+
+  @ApiProperty({ example: 'ana@example.com', maxLength: 254 })
+  @IsDefined(code('REQUEST.FIELD_REQUIRED'))
+  @IsString(code('CUSTOMER.EMAIL_INVALID'))
+  @MaxLength(254, code('CUSTOMER.EMAIL_INVALID'))
+  @IsEmail({}, code('CUSTOMER.EMAIL_INVALID'))
+  email!: string;
+
+  @ApiProperty({ example: '+34600111222', description: 'E.164' })
+  @IsDefined(code('REQUEST.FIELD_REQUIRED'))
+  @IsString(code('CUSTOMER.PHONE_INVALID'))
+  @Matches(/^\+[1-9]\d{6,14}$/, { ...code('CUSTOMER.PHONE_INVALID'), message: '$property must be E.164, like +34600111222' })
+  phone!: string;
+}
+
+export class PriceRequest {
+  @ApiProperty({ example: 18950, description: 'Positive integer in minor units (cents)', minimum: 1, maximum: 100_000_000 })
+  @IsDefined(code('REQUEST.FIELD_REQUIRED'))
+  @IsInt(code('PRICE.AMOUNT_INVALID'))
+  @Min(1, code('PRICE.AMOUNT_INVALID'))
+  @Max(100_000_000, code('PRICE.AMOUNT_INVALID'))
+  amount!: number;
+
+  @ApiProperty({ example: 'EUR', description: 'ISO 4217, upper case' })
+  @IsDefined(code('REQUEST.FIELD_REQUIRED'))
+  @IsString(code('PRICE.CURRENCY_INVALID'))
+  @Matches(/^[A-Z]{3}$/, { ...code('PRICE.CURRENCY_INVALID'), message: '$property must be an ISO 4217 code like EUR' })
+  currency!: string;
+}
+
+export class CreateReservationRequest {
+  @ApiProperty({ example: 'HERTZ' })
+  @IsDefined(code('REQUEST.FIELD_REQUIRED'))
+  @IsString(code('RESERVATION.SUPPLIER_CODE_INVALID'))
+  @Matches(/^[A-Z0-9_]{2,16}$/, code('RESERVATION.SUPPLIER_CODE_INVALID'))
+  supplier_code!: string;
+
+  @ApiProperty({ type: PlaceRequest })
+  @IsDefined(code('REQUEST.FIELD_REQUIRED'))
+  @IsNotEmptyObject({}, code('REQUEST.OBJECT_EXPECTED'))
+  @ValidateNested()
+  @Type(() => PlaceRequest)
+  pickup!: PlaceRequest;
+
+  @ApiProperty({ type: PlaceRequest, example: { office_code: 'BCN-T1', at: '2027-03-05T10:00' } })
+  @IsDefined(code('REQUEST.FIELD_REQUIRED'))
+  @IsNotEmptyObject({}, code('REQUEST.OBJECT_EXPECTED'))
+  @ValidateNested()
+  @Type(() => PlaceRequest)
+  dropoff!: PlaceRequest;
+
+  @ApiProperty({ example: 'CDMR', description: 'ACRISS code' })
+  @IsDefined(code('REQUEST.FIELD_REQUIRED'))
+  @IsString(code('RESERVATION.CAR_CATEGORY_INVALID'))
+  @Matches(/^[A-Z]{4}$/, code('RESERVATION.CAR_CATEGORY_INVALID'))
+  car_category!: string;
+
+  @ApiProperty({ type: CustomerRequest })
+  @IsDefined(code('REQUEST.FIELD_REQUIRED'))
+  @IsNotEmptyObject({}, code('REQUEST.OBJECT_EXPECTED'))
+  @ValidateNested()
+  @Type(() => CustomerRequest)
+  customer!: CustomerRequest;
+
+  @ApiProperty({ type: PriceRequest })
+  @IsDefined(code('REQUEST.FIELD_REQUIRED'))
+  @IsNotEmptyObject({}, code('REQUEST.OBJECT_EXPECTED'))
+  @ValidateNested()
+  @Type(() => PriceRequest)
+  price!: PriceRequest;
+}
+
+@ApiTags('reservations')
+@Controller('reservations')
+export class CreateReservationController {
+  constructor(private readonly handler: CreateReservationHandler) {}
+
+  @Post()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @Idempotent()
+  @ApiOperation({
+    summary: 'Reserve a car',
+    description:
+      'Validates the offer against the reference data and the office time zones, then records the ' +
+      'reservation. 202: payment and supplier booking continue asynchronously; poll `GET` for progress.',
+  })
+  @ApiAcceptedResponse({ type: ReservationView, description: 'Reserved; `Location` points at the reservation.' })
+  @ApiBadRequestResponse({ type: ProblemDetails, description: 'Missing or invalid Idempotency-Key, or malformed JSON.' })
+  @ApiUnprocessableEntityResponse({
+    type: ProblemDetails,
+    description: 'A field or rule is broken (`code` and `errors[].field` say which), or the key was reused with another body.',
+  })
+  @ApiConflictResponse({ type: ProblemDetails, description: 'A request with this Idempotency-Key is still in flight.' })
+  @ApiPayloadTooLargeResponse({ type: ProblemDetails, description: 'Body over 16 KiB.' })
+  @ApiServiceUnavailableResponse({ type: ProblemDetails, description: 'A dependency is down; retry after `Retry-After`.' })
+  async create(
+    @Body() body: CreateReservationRequest,
+    @Headers(IDEMPOTENCY_HEADER.toLowerCase()) idempotencyKey: string,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ReservationView> {
+    const reservation = await this.handler.execute({
+      idempotencyKey,
+      supplierCode: body.supplier_code,
+      pickup: { officeCode: body.pickup.office_code, at: body.pickup.at },
+      dropoff: { officeCode: body.dropoff.office_code, at: body.dropoff.at },
+      carCategory: body.car_category,
+      customer: {
+        firstName: body.customer.first_name,
+        lastName: body.customer.last_name,
+        email: body.customer.email,
+        phone: body.customer.phone,
+      },
+      price: { amount: body.price.amount, currency: body.price.currency },
+    });
+    response.location(`/api/v1/reservations/${reservation.code}`);
+    return toReservationView(reservation);
+  }
+}

@@ -1,0 +1,270 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { IllegalTransitionError } from './reservation.errors';
+import { canTransition, progressOf, Progress, ReservationStatus } from './domain/reservation-status';
+import { LocalTime } from './domain/rental-period';
+
+/** What Stripe reports of a payment, reduced to what the lifecycle needs. */
+export type PaymentOutcome =
+  | { kind: 'succeeded' }
+  | { kind: 'failed'; failureMessage: string | null }
+  | { kind: 'processing' }
+  | { kind: 'canceled' };
+
+/** States in which a reservation is waiting for its money. */
+export const UNPAID: readonly ReservationStatus[] = [
+  ReservationStatus.CREATED,
+  ReservationStatus.PAYMENT_IN_PROGRESS,
+  ReservationStatus.PAYMENT_FAILED,
+];
+
+export interface StatusChange {
+  from: ReservationStatus | null;
+  to: ReservationStatus;
+  cause: string;
+  actor: string | null;
+}
+
+export interface NewReservation {
+  code: string;
+  idempotencyKey: string | null;
+  supplierCode: string;
+  pickupOfficeCode: string;
+  pickup: LocalTime;
+  dropoffOfficeCode: string;
+  dropoff: LocalTime;
+  carCategoryCode: string;
+  customer: { firstName: string; lastName: string; email: string; phone: string };
+  price: { amount: number; currency: string };
+}
+
+/**
+ * A reservation and its lifecycle rules. Status changes go through `transitionTo`, which
+ * refuses what SPEC §2 forbids and remembers each change for the status history; the
+ * repository writes them with an optimistic lock on `lockVersion`.
+ */
+@Entity({ name: 'reservations' })
+export class Reservation {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Index('UQ_reservations_code', { unique: true })
+  @Column({ type: 'varchar', length: 8 })
+  code!: string;
+
+  /** The Idempotency-Key that created it: a retry after a crash finds it instead of creating twice. */
+  @Index('UQ_reservations_idempotency_key', { unique: true })
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 255, nullable: true })
+  idempotencyKey!: string | null;
+
+  @Column({ type: 'varchar', length: 32 })
+  status!: ReservationStatus;
+
+  @Column({ name: 'supplier_code', type: 'varchar', length: 16 })
+  supplierCode!: string;
+
+  @Column({ name: 'pickup_office_code', type: 'varchar', length: 16 })
+  pickupOfficeCode!: string;
+
+  @Column({ name: 'pickup_local', type: 'varchar', length: 16 })
+  pickupLocal!: string;
+
+  @Column({ name: 'pickup_time_zone', type: 'varchar', length: 64 })
+  pickupTimeZone!: string;
+
+  @Column({ name: 'pickup_at', type: 'datetime', precision: 3 })
+  pickupAt!: Date;
+
+  @Column({ name: 'dropoff_office_code', type: 'varchar', length: 16 })
+  dropoffOfficeCode!: string;
+
+  @Column({ name: 'dropoff_local', type: 'varchar', length: 16 })
+  dropoffLocal!: string;
+
+  @Column({ name: 'dropoff_time_zone', type: 'varchar', length: 64 })
+  dropoffTimeZone!: string;
+
+  @Column({ name: 'dropoff_at', type: 'datetime', precision: 3 })
+  dropoffAt!: Date;
+
+  @Column({ name: 'car_category_code', type: 'varchar', length: 4 })
+  carCategoryCode!: string;
+
+  @Column({ name: 'customer_first_name', type: 'varchar', length: 100 })
+  customerFirstName!: string;
+
+  @Column({ name: 'customer_last_name', type: 'varchar', length: 100 })
+  customerLastName!: string;
+
+  @Column({ name: 'customer_email', type: 'varchar', length: 254 })
+  customerEmail!: string;
+
+  @Column({ name: 'customer_phone', type: 'varchar', length: 20 })
+  customerPhone!: string;
+
+  /** Minor units of `currency` (cents for EUR). */
+  @Column({ name: 'amount', type: 'int' })
+  amount!: number;
+
+  @Column({ type: 'varchar', length: 3 })
+  currency!: string;
+
+  @Column({ name: 'payment_intent_id', type: 'varchar', length: 255, nullable: true })
+  paymentIntentId!: string | null;
+
+  /** Handed to the frontend to confirm the payment with Stripe.js; only with code and e-mail. */
+  @Column({ name: 'payment_client_secret', type: 'varchar', length: 255, nullable: true })
+  paymentClientSecret!: string | null;
+
+  /** Stripe's message for the last declined attempt, shown to the customer. */
+  @Column({ name: 'payment_failure_message', type: 'varchar', length: 500, nullable: true })
+  paymentFailureMessage!: string | null;
+
+  @Column({ name: 'supplier_confirmation', type: 'varchar', length: 64, nullable: true })
+  supplierConfirmation!: string | null;
+
+  @Column({ name: 'lock_version', type: 'int' })
+  lockVersion!: number;
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
+  updatedAt!: Date;
+
+  /** Changes made since load, written to the history by the repository. */
+  private pending: StatusChange[] = [];
+
+  static create(input: NewReservation, now: Date): Reservation {
+    const reservation = new Reservation();
+    Object.assign(reservation, {
+      code: input.code,
+      idempotencyKey: input.idempotencyKey,
+      status: ReservationStatus.CREATED,
+      supplierCode: input.supplierCode,
+      pickupOfficeCode: input.pickupOfficeCode,
+      pickupLocal: input.pickup.local,
+      pickupTimeZone: input.pickup.timeZone,
+      pickupAt: input.pickup.instant,
+      dropoffOfficeCode: input.dropoffOfficeCode,
+      dropoffLocal: input.dropoff.local,
+      dropoffTimeZone: input.dropoff.timeZone,
+      dropoffAt: input.dropoff.instant,
+      carCategoryCode: input.carCategoryCode,
+      customerFirstName: input.customer.firstName,
+      customerLastName: input.customer.lastName,
+      customerEmail: input.customer.email,
+      customerPhone: input.customer.phone,
+      amount: input.price.amount,
+      currency: input.price.currency,
+      paymentIntentId: null,
+      paymentClientSecret: null,
+      paymentFailureMessage: null,
+      supplierConfirmation: null,
+      lockVersion: 1,
+      createdAt: now,
+      updatedAt: now,
+    });
+    reservation.pending = [{ from: null, to: ReservationStatus.CREATED, cause: 'reservation created', actor: null }];
+    return reservation;
+  }
+
+  get progress(): Progress {
+    return progressOf(this.status);
+  }
+
+  canTransitionTo(to: ReservationStatus): boolean {
+    return canTransition(this.status, to);
+  }
+
+  /** Moves along the lifecycle or throws; `cause` and `actor` go to the status history. */
+  transitionTo(to: ReservationStatus, cause: string, actor: string | null = null): void {
+    if (!this.canTransitionTo(to)) throw new IllegalTransitionError(this.status, to);
+    this.pending.push({ from: this.status, to, cause, actor });
+    this.status = to;
+  }
+
+  /**
+   * Records the reservation's one PaymentIntent. Never replaces another: a second intent
+   * for one reservation would be a second charge.
+   */
+  attachPaymentIntent(paymentIntentId: string, clientSecret: string | null): boolean {
+    if (this.paymentIntentId && this.paymentIntentId !== paymentIntentId) return false;
+    this.paymentIntentId = paymentIntentId;
+    this.paymentClientSecret = clientSecret ?? this.paymentClientSecret;
+    if (this.status === ReservationStatus.CREATED) {
+      this.transitionTo(ReservationStatus.PAYMENT_IN_PROGRESS, 'payment intent created');
+    }
+    return true;
+  }
+
+  /**
+   * Applies what Stripe says of the payment. Only moves forward; anything that does not apply
+   * (late, duplicate, out of order) changes nothing and returns false. A success always wins.
+   */
+  applyPaymentOutcome(outcome: PaymentOutcome, cause: string): boolean {
+    const S = ReservationStatus;
+    switch (outcome.kind) {
+      case 'succeeded':
+        if (!this.canTransitionTo(S.PAID)) return false;
+        this.paymentFailureMessage = null;
+        this.transitionTo(S.PAID, cause);
+        return true;
+      case 'failed':
+        if (this.status !== S.CREATED && this.status !== S.PAYMENT_IN_PROGRESS) return false;
+        this.paymentFailureMessage = (outcome.failureMessage ?? 'The payment failed.').slice(0, 500);
+        this.transitionTo(S.PAYMENT_FAILED, cause);
+        return true;
+      case 'processing':
+        if (this.status !== S.CREATED && this.status !== S.PAYMENT_FAILED) return false;
+        this.transitionTo(S.PAYMENT_IN_PROGRESS, cause);
+        return true;
+      case 'canceled':
+        return this.expireUnpaid(cause);
+    }
+  }
+
+  /** Unpaid and out of time (or its intent was cancelled): EXPIRED. False if already paid or expired. */
+  expireUnpaid(cause: string): boolean {
+    if (!UNPAID.includes(this.status)) return false;
+    this.transitionTo(ReservationStatus.EXPIRED, cause);
+    return true;
+  }
+
+  /** The customer's e-mail is the second factor of a lookup; case does not matter. */
+  belongsTo(email: string): boolean {
+    return this.customerEmail.toLowerCase() === email.trim().toLowerCase();
+  }
+
+  /** Hands the pending history to the repository, once. */
+  takePendingChanges(): StatusChange[] {
+    const changes = this.pending;
+    this.pending = [];
+    return changes;
+  }
+}
+
+/** Every change of status: from, to, why, who, when. */
+@Entity({ name: 'reservation_status_history' })
+@Index('IX_reservation_status_history_reservation', ['reservationId', 'id'])
+export class ReservationStatusHistory {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ name: 'reservation_id', type: 'int' })
+  reservationId!: number;
+
+  @Column({ name: 'from_status', type: 'varchar', length: 32, nullable: true })
+  fromStatus!: ReservationStatus | null;
+
+  @Column({ name: 'to_status', type: 'varchar', length: 32 })
+  toStatus!: ReservationStatus;
+
+  @Column({ type: 'varchar', length: 255 })
+  cause!: string;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  actor!: string | null;
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+}

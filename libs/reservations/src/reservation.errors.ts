@@ -1,0 +1,103 @@
+import { ConflictError, DomainError, NotFoundError, RuleViolationError } from '@app/core';
+import { ReservationStatus } from './domain/reservation-status';
+
+/** A rule of the create request broken; `code` and `field` say which. */
+export class ReservationRuleError extends RuleViolationError {
+  constructor(
+    readonly code: string,
+    field: string,
+    message: string,
+  ) {
+    super(message, { field });
+  }
+}
+
+export const RULES = {
+  supplierNotFound: (code: string) =>
+    new ReservationRuleError('RESERVATION.SUPPLIER_NOT_FOUND', 'supplier_code', `There is no supplier ${code}.`),
+  supplierInactive: (code: string) =>
+    new ReservationRuleError('RESERVATION.SUPPLIER_INACTIVE', 'supplier_code', `Supplier ${code} takes no reservations now.`),
+  officeNotFound: (field: string, office: string) =>
+    new ReservationRuleError('RESERVATION.OFFICE_NOT_FOUND', field, `There is no office ${office}.`),
+  officeNotOfSupplier: (field: string, office: string, supplier: string) =>
+    new ReservationRuleError(
+      'RESERVATION.OFFICE_NOT_OF_SUPPLIER',
+      field,
+      `Office ${office} does not belong to supplier ${supplier}.`,
+    ),
+  officeInactive: (field: string, office: string) =>
+    new ReservationRuleError('RESERVATION.OFFICE_INACTIVE', field, `Office ${office} is closed for reservations.`),
+  carCategoryNotFound: (category: string) =>
+    new ReservationRuleError('RESERVATION.CAR_CATEGORY_NOT_FOUND', 'car_category', `There is no car category ${category}.`),
+  carCategoryNotOffered: (category: string, supplier: string) =>
+    new ReservationRuleError(
+      'RESERVATION.CAR_CATEGORY_NOT_OFFERED',
+      'car_category',
+      `Supplier ${supplier} does not offer car category ${category}.`,
+    ),
+  currencyNotAccepted: (currency: string, supplier: string, accepted: string[]) =>
+    new ReservationRuleError(
+      'RESERVATION.CURRENCY_NOT_ACCEPTED',
+      'price.currency',
+      `Supplier ${supplier} does not accept ${currency}; it accepts ${accepted.join(', ')}.`,
+    ),
+  localTimeInvalid: (field: string, at: string, timeZone: string) =>
+    new ReservationRuleError(
+      'RESERVATION.LOCAL_TIME_INVALID',
+      field,
+      `${at} is not a valid local time in ${timeZone} (no such date, or skipped by a daylight-saving change).`,
+    ),
+  pickupTooSoon: (minimumHours: number) =>
+    new ReservationRuleError(
+      'RESERVATION.PICKUP_TOO_SOON',
+      'pickup.at',
+      `The pickup must be at least ${minimumHours} h from now, in the pickup office's time zone.`,
+    ),
+  dropoffNotAfterPickup: () =>
+    new ReservationRuleError('RESERVATION.DROPOFF_NOT_AFTER_PICKUP', 'dropoff.at', 'The dropoff must be after the pickup.'),
+  rentalTooLong: (maximumDays: number) =>
+    new ReservationRuleError(
+      'RESERVATION.RENTAL_TOO_LONG',
+      'dropoff.at',
+      `The dropoff must be at most ${maximumDays} days after the pickup.`,
+    ),
+};
+
+/** Code and e-mail do not match a reservation; the same answer whichever is wrong. */
+export class ReservationNotFoundError extends NotFoundError {
+  readonly code = 'RESERVATION.NOT_FOUND';
+  constructor() {
+    super('No reservation matches this code and e-mail.');
+  }
+}
+
+/** Another writer changed the reservation since it was read (optimistic lock). */
+export class ReservationChangedConcurrentlyError extends ConflictError {
+  readonly code = 'RESERVATION.CHANGED_CONCURRENTLY';
+  constructor(code: string) {
+    super(`Reservation ${code} was changed by someone else; reload and decide again.`, { retryAfterSeconds: 1 });
+  }
+}
+
+/**
+ * Runs `attempt` again while it loses optimistic-lock races: each run must reload the
+ * reservation and decide again. Gives up (rethrows) after `times` losses.
+ */
+export async function retryOnConcurrentChange<T>(attempt: () => Promise<T>, times = 5): Promise<T> {
+  for (let race = 1; ; race++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (race >= times || !(error instanceof ReservationChangedConcurrentlyError)) throw error;
+    }
+  }
+}
+
+/** The lifecycle forbids this move; callers that may see late events check `canTransitionTo` first. */
+export class IllegalTransitionError extends DomainError {
+  readonly code = 'RESERVATION.ILLEGAL_TRANSITION';
+  readonly kind = 'conflict' as const;
+  constructor(from: ReservationStatus, to: ReservationStatus) {
+    super(`A reservation cannot go from ${from} to ${to}.`);
+  }
+}

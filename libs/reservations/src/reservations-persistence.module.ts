@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Reservation, ReservationStatusHistory } from './reservation.entity';
+import { ReservationsRepository } from './reservations.repository';
+
+/**
+ * The reservation aggregate and its repository, for the slices that move a reservation along
+ * its lifecycle (payments, webhook, supplier booking) without depending on the HTTP slice.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([Reservation, ReservationStatusHistory])],
+  providers: [ReservationsRepository],
+  exports: [ReservationsRepository],
+})
+export class ReservationsPersistenceModule {}

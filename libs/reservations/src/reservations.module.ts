@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { CatalogModule } from '@app/catalog';
+import { OutboxModule } from '@app/outbox';
+import { PaymentsModule } from '@app/payments';
+import { CreateReservationController } from './create-reservation/create-reservation.controller';
+import { CreateReservationHandler } from './create-reservation/create-reservation.handler';
+import { GetReservationController } from './get-reservation/get-reservation.controller';
+import { GetReservationHandler } from './get-reservation/get-reservation.handler';
+import { ReservationsPersistenceModule } from './reservations-persistence.module';
+
+@Module({
+  imports: [CatalogModule, ReservationsPersistenceModule, OutboxModule, PaymentsModule],
+  controllers: [CreateReservationController, GetReservationController],
+  providers: [CreateReservationHandler, GetReservationHandler],
+})
+export class ReservationsModule {}

@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, In, LessThan, Repository } from 'typeorm';
+import { ReservationStatus } from './domain/reservation-status';
+import { Reservation, ReservationStatusHistory } from './reservation.entity';
+import { ReservationChangedConcurrentlyError } from './reservation.errors';
+
+/** Columns a status change may touch; the rest of a reservation is written once. */
+const MUTABLE_COLUMNS = [
+  'status',
+  'paymentIntentId',
+  'paymentClientSecret',
+  'paymentFailureMessage',
+  'supplierConfirmation',
+] as const;
+
+@Injectable()
+export class ReservationsRepository {
+  constructor(@InjectRepository(Reservation) private readonly reservations: Repository<Reservation>) {}
+
+  findByCode(code: string, manager?: EntityManager): Promise<Reservation | null> {
+    return (manager ?? this.reservations.manager).findOneBy(Reservation, { code });
+  }
+
+  /** In one of `statuses` and created before `before`, oldest first: what the expiry sweeps. */
+  findCreatedBefore(statuses: readonly ReservationStatus[], before: Date, limit: number): Promise<Reservation[]> {
+    return this.reservations.find({
+      where: { status: In([...statuses]), createdAt: LessThan(before) },
+      order: { createdAt: 'ASC' },
+      take: limit,
+    });
+  }
+
+  /** In one of `statuses` and unchanged since `before`, oldest first: what the reconciliation sweeps. */
+  findUpdatedBefore(statuses: readonly ReservationStatus[], before: Date, limit: number): Promise<Reservation[]> {
+    return this.reservations.find({
+      where: { status: In([...statuses]), updatedAt: LessThan(before) },
+      order: { updatedAt: 'ASC' },
+      take: limit,
+    });
+  }
+
+  findByIdempotencyKey(key: string): Promise<Reservation | null> {
+    return this.reservations.findOneBy({ idempotencyKey: key });
+  }
+
+  history(reservationId: number, manager?: EntityManager): Promise<ReservationStatusHistory[]> {
+    return (manager ?? this.reservations.manager).find(ReservationStatusHistory, {
+      where: { reservationId },
+      order: { id: 'ASC' },
+    });
+  }
+
+  /** Inserts a new reservation with its first history row, inside the caller's transaction. */
+  async insert(manager: EntityManager, reservation: Reservation): Promise<Reservation> {
+    await manager.insert(Reservation, reservation);
+    await this.writeHistory(manager, reservation, reservation.createdAt);
+    return reservation;
+  }
+
+  /**
+   * Writes the status changes made since load, as
+   * `UPDATE … WHERE id = ? AND lock_version = ?`. A writer that lost the race gets
+   * `ReservationChangedConcurrentlyError` and must reload and decide again.
+   */
+  async saveChanges(manager: EntityManager, reservation: Reservation, now: Date): Promise<void> {
+    const changes = Object.fromEntries(MUTABLE_COLUMNS.map((column) => [column, reservation[column]]));
+    const result = await manager
+      .createQueryBuilder()
+      .update(Reservation)
+      .set({ ...changes, updatedAt: now, lockVersion: () => 'lock_version + 1' })
+      .where('id = :id AND lock_version = :version', { id: reservation.id, version: reservation.lockVersion })
+      .execute();
+    if (result.affected !== 1) throw new ReservationChangedConcurrentlyError(reservation.code);
+    reservation.lockVersion += 1;
+    reservation.updatedAt = now;
+    await this.writeHistory(manager, reservation, now);
+  }
+
+  private async writeHistory(manager: EntityManager, reservation: Reservation, at: Date): Promise<void> {
+    const changes = reservation.takePendingChanges();
+    if (changes.length === 0) return;
+    await manager.insert(
+      ReservationStatusHistory,
+      changes.map((change) => ({
+        reservationId: reservation.id,
+        fromStatus: change.from,
+        toStatus: change.to,
+        cause: change.cause,
+        actor: change.actor,
+        createdAt: at,
+      })),
+    );
+  }
+}

@@ -1,0 +1,4 @@
+export * from './sandbox.module';
+export * from './stripe-sandbox/stripe-objects';
+export * from './stripe-sandbox/stripe-sandbox';
+export * from './supplier-simulator/supplier-simulator';

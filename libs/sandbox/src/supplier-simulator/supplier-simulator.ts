@@ -1,0 +1,205 @@
+import { randomInt } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+
+export type SimulatedSupplier = 'HERTZ' | 'BUDGET' | 'EUROPCAR';
+
+/** Faults, switchable at run time; rates are probabilities from 0 to 1, drawn per booking. */
+export interface SupplierFaults {
+  /** Answer 503 without booking. */
+  errorRate: number;
+  /** Hold the request without booking, then cut the socket. */
+  timeoutRate: number;
+  /** Book, then hold and cut: the booking exists but no answer comes. */
+  commitThenTimeoutRate: number;
+  /** Refuse with `rejectionCode` (non-retryable). */
+  rejectionRate: number;
+  rejectionCode?: string;
+  /** Added to every answer. */
+  latencyMs: number;
+  /** How long a timeout holds the request before cutting it. */
+  holdMs: number;
+}
+
+const NO_FAULTS: SupplierFaults = { errorRate: 0, timeoutRate: 0, commitThenTimeoutRate: 0, rejectionRate: 0, latencyMs: 0, holdMs: 30_000 };
+
+const DEFAULT_REJECTION: Record<SimulatedSupplier, string> = {
+  HERTZ: 'CATEGORY_UNAVAILABLE',
+  BUDGET: 'vehicle_unavailable',
+  EUROPCAR: 'STATION_CLOSED',
+};
+
+const OTA_NS = 'http://www.opentravel.org/OTA/2003/05';
+const xmlBuilder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: true });
+const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', removeNSPrefix: true });
+
+type Decision = 'book' | 'error' | 'timeout' | 'commit_then_timeout' | 'reject';
+
+/**
+ * A supplier as its wire protocol describes it (`../shared/suppliers/README.md`), over real
+ * HTTP: idempotent on our reference, with a lookup, and with faults for chaos tests.
+ */
+export class SupplierSimulator {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly bookingsByReference = new Map<string, string>();
+  private faults: SupplierFaults = { ...NO_FAULTS };
+  /** Booking requests received, all outcomes included. */
+  requests = 0;
+
+  constructor(readonly supplier: SimulatedSupplier) {}
+
+  async start(port = 0, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
+    this.server = createServer((req, res) => void this.route(req, res));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, resolve);
+    });
+    const actual = (this.server.address() as { port: number }).port;
+    return { url: `http://127.0.0.1:${actual}`, port: actual };
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  setFaults(faults: Partial<SupplierFaults>): void {
+    this.faults = { ...NO_FAULTS, ...faults };
+  }
+
+  /** Our reference → the supplier's confirmation number: exactly one per reference. */
+  bookings(): Map<string, string> {
+    return new Map(this.bookingsByReference);
+  }
+
+  private decide(): Decision {
+    const roll = Math.random();
+    const { errorRate, timeoutRate, commitThenTimeoutRate, rejectionRate } = this.faults;
+    if (roll < errorRate) return 'error';
+    if (roll < errorRate + timeoutRate) return 'timeout';
+    if (roll < errorRate + timeoutRate + commitThenTimeoutRate) return 'commit_then_timeout';
+    if (roll < errorRate + timeoutRate + commitThenTimeoutRate + rejectionRate) return 'reject';
+    return 'book';
+  }
+
+  private book(reference: string): string {
+    const existing = this.bookingsByReference.get(reference);
+    if (existing) return existing;
+    const digits = (n: number) => Array.from({ length: n }, () => randomInt(10)).join('');
+    const number = this.supplier === 'HERTZ' ? `H${digits(7)}` : this.supplier === 'BUDGET' ? `B-${digits(8)}` : `EC${digits(10)}`;
+    this.bookingsByReference.set(reference, number);
+    return number;
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    if (url.pathname === '/sandbox/faults' && req.method === 'POST') {
+      this.setFaults(JSON.parse(body || '{}') as Partial<SupplierFaults>);
+      return reply(res, 200, 'application/json', JSON.stringify(this.faults));
+    }
+    if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
+    const handled =
+      this.supplier === 'HERTZ' ? this.hertz(req, url, body) : this.supplier === 'BUDGET' ? this.budget(req, url, body) : this.europcar(req, url, body);
+    if (!handled) return reply(res, 404, 'text/plain', 'not found');
+    if (handled === 'hang') return hang(res, this.faults.holdMs);
+    reply(res, handled.status, handled.type, handled.body);
+  }
+
+  /** Runs a booking through the faults; null when the answer must not come. */
+  private attempt(reference: string): { decision: Decision; number?: string } {
+    this.requests++;
+    const decision = this.decide();
+    if (decision === 'book' || decision === 'commit_then_timeout') return { decision, number: this.book(reference) };
+    return { decision };
+  }
+
+  private hertz(req: IncomingMessage, url: URL, body: string) {
+    const xml = (content: object) => ({ status: 200, type: 'text/xml', body: xmlBuilder.build(content) as string });
+    const confirmation = (number: string) => ({ VehReservation: { VehSegmentCore: { ConfID: { '@_Type': '14', '@_ID': number } } } });
+    // OTA_VehResRS carries VehResRSCore, OTA_VehRetResRS carries VehRetResRSCore.
+    const success = (root: string, number: string) =>
+      xml({ [root]: { '@_xmlns': OTA_NS, '@_Version': '1.0', Success: '', [`${root.slice('OTA_'.length)}Core`]: confirmation(number) } });
+    const errors = (root: string, code: string) => {
+      const error = { '@_Type': '3', '@_Code': code, '@_ShortText': code.replaceAll('_', ' ').toLowerCase() };
+      return xml({ [root]: { '@_xmlns': OTA_NS, '@_Version': '1.0', Errors: { Error: error } } });
+    };
+    if (req.method !== 'POST') return undefined;
+    const document = xmlParser.parse(body) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (url.pathname === '/ota/VehRes') {
+      const reference = document.OTA_VehResRQ?.VehResRQInfo?.Reference?.['@_ID'];
+      if (!reference) return errors('OTA_VehResRS', 'INVALID_REQUEST');
+      const { decision, number } = this.attempt(String(reference));
+      if (decision === 'error') return { status: 503, type: 'text/plain', body: 'Service Unavailable' };
+      if (decision === 'timeout' || decision === 'commit_then_timeout') return 'hang' as const;
+      if (decision === 'reject') return errors('OTA_VehResRS', this.faults.rejectionCode ?? DEFAULT_REJECTION.HERTZ);
+      return success('OTA_VehResRS', number!);
+    }
+    if (url.pathname === '/ota/VehRetRes') {
+      const reference = String(document.OTA_VehRetResRQ?.VehRetResRQCore?.UniqueID?.['@_ID'] ?? '');
+      const number = this.bookingsByReference.get(reference);
+      return number ? success('OTA_VehRetResRS', number) : errors('OTA_VehRetResRS', 'NOT_FOUND');
+    }
+    return undefined;
+  }
+
+  private budget(req: IncomingMessage, url: URL, body: string) {
+    const json = (status: number, content: object) => ({ status, type: 'application/json', body: JSON.stringify(content) });
+    if (url.pathname !== '/v1/reservations') return undefined;
+    if (req.method === 'GET') {
+      const number = this.bookingsByReference.get(url.searchParams.get('external_reference') ?? '');
+      return number ? json(200, { confirmation_number: number, status: 'CONFIRMED' }) : json(404, { error: 'not_found' });
+    }
+    const reference = (JSON.parse(body || '{}') as { external_reference?: string }).external_reference;
+    if (!reference) return json(422, { error: 'invalid_request', message: 'external_reference is required' });
+    const existing = this.bookingsByReference.get(reference);
+    const { decision, number } = this.attempt(reference);
+    if (decision === 'error') return json(503, { error: 'unavailable' });
+    if (decision === 'timeout' || decision === 'commit_then_timeout') return 'hang' as const;
+    if (decision === 'reject') return json(422, { error: this.faults.rejectionCode ?? DEFAULT_REJECTION.BUDGET, message: 'rejected by the simulator' });
+    return existing
+      ? json(409, { error: 'duplicate_reference', confirmation_number: existing })
+      : json(201, { confirmation_number: number, status: 'CONFIRMED' });
+  }
+
+  private europcar(req: IncomingMessage, url: URL, body: string) {
+    const json = (status: number, content: object) => ({ status, type: 'application/json', body: JSON.stringify(content) });
+    if (url.pathname !== '/api/reservations') return undefined;
+    if (req.method === 'GET') {
+      const number = this.bookingsByReference.get(url.searchParams.get('clientReference') ?? '');
+      return number ? json(200, { status: 'OK', reservationNumber: number }) : json(404, { status: 'KO' });
+    }
+    const reference = (JSON.parse(body || '{}') as { reservation?: { clientReference?: string } }).reservation?.clientReference;
+    if (!reference) return json(200, { status: 'KO', error: { code: 'INVALID_REQUEST', retryable: false } });
+    const { decision, number } = this.attempt(reference);
+    if (decision === 'error') return json(200, { status: 'KO', error: { code: 'SYSTEM_ERROR', retryable: true } });
+    if (decision === 'timeout' || decision === 'commit_then_timeout') return 'hang' as const;
+    if (decision === 'reject') {
+      return json(200, { status: 'KO', error: { code: this.faults.rejectionCode ?? DEFAULT_REJECTION.EUROPCAR, retryable: false } });
+    }
+    return json(200, { status: 'OK', reservationNumber: number });
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => resolve(body));
+  });
+}
+
+function reply(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'Content-Type': type }).end(body);
+}
+
+function hang(res: ServerResponse, holdMs: number): void {
+  setTimeout(() => res.socket?.destroy(), holdMs).unref();
+}

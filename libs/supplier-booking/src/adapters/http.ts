@@ -1,0 +1,40 @@
+import { SupplierUnavailableError } from '../supplier-gateway';
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+  retryAfterMs?: number;
+}
+
+/**
+ * One HTTP call to a supplier. Transport failures become `SupplierUnavailableError`; a
+ * timeout or a reset after sending is ambiguous (the supplier may have booked); 5xx and 429
+ * too, as retryable. Other statuses are returned for the adapter to read.
+ */
+export async function call(url: string, init: RequestInit, timeoutMs: number): Promise<HttpAnswer> {
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    // Refused: nothing reached the supplier, so nothing can have been booked.
+    const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
+    const refused = cause?.code === 'ECONNREFUSED' || (!!cause?.errors?.length && cause.errors.every((e) => e.code === 'ECONNREFUSED'));
+    throw new SupplierUnavailableError(`${init.method ?? 'GET'} ${url}: ${(error as Error).message}`, !refused, undefined, {
+      cause: error,
+    });
+  }
+  const body = await response.text().catch(() => '');
+  const retryAfterMs = retryAfterOf(response.headers.get('retry-after'));
+  if (response.status >= 500 || response.status === 429) {
+    throw new SupplierUnavailableError(`${init.method ?? 'GET'} ${url}: HTTP ${response.status}`, response.status >= 500, retryAfterMs);
+  }
+  return { status: response.status, body, retryAfterMs };
+}
+
+function retryAfterOf(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}

@@ -1,0 +1,31 @@
+import { BudgetRestGateway } from './adapters/budget-rest.gateway';
+import { EuropcarGateway } from './adapters/europcar.gateway';
+import { HertzOtaGateway } from './adapters/hertz-ota.gateway';
+import { SupplierGateway } from './supplier-gateway';
+import { SuppliersConfig } from './suppliers.config';
+
+/** Supplier code → its gateway. Adding a supplier: one adapter, one line here. */
+const REGISTRY: Record<string, (config: SuppliersConfig) => SupplierGateway> = {
+  HERTZ: (c) => new HertzOtaGateway({ ...c.hertz, timeoutMs: c.timeoutMs }),
+  BUDGET: (c) => new BudgetRestGateway({ ...c.budget, timeoutMs: c.timeoutMs }),
+  EUROPCAR: (c) => new EuropcarGateway({ ...c.europcar, timeoutMs: c.timeoutMs }),
+};
+
+/** Chooses the gateway by supplier code (the ghostfolio-style registry of providers). */
+export class SupplierGateways {
+  private readonly gateways: Map<string, SupplierGateway>;
+
+  constructor(config: SuppliersConfig) {
+    this.gateways = new Map(Object.entries(REGISTRY).map(([code, build]) => [code, build(config)]));
+  }
+
+  for(supplierCode: string): SupplierGateway {
+    const gateway = this.gateways.get(supplierCode);
+    if (!gateway) throw new Error(`No gateway for supplier ${supplierCode}`);
+    return gateway;
+  }
+
+  codes(): string[] {
+    return [...this.gateways.keys()];
+  }
+}

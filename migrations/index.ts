@@ -1,0 +1,14 @@
+import { Catalog1764000000001 } from './1764000000001-catalog';
+import { IdempotencyKeys1764000000002 } from './1764000000002-idempotency-keys';
+import { Reservations1764000000003 } from './1764000000003-reservations';
+import { OutboxEvents1764000000004 } from './1764000000004-outbox-events';
+import { Payments1764000000005 } from './1764000000005-payments';
+
+/** Every migration, in order; the apps run them at start (DATABASE_MIGRATE_ON_START). */
+export const MIGRATIONS = [
+  Catalog1764000000001,
+  IdempotencyKeys1764000000002,
+  Reservations1764000000003,
+  OutboxEvents1764000000004,
+  Payments1764000000005,
+];

@@ -1,0 +1,91 @@
+import request from 'supertest';
+import { aCreateBody, aKey } from '../support/builders';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/** Real concurrency on the production database: parallel HTTP requests over a real socket. */
+describe('concurrent requests on MySQL', () => {
+  let t: TestApp;
+  let base: string;
+
+  beforeAll(async () => {
+    t = await startTestApp('mysql', { env: { DATABASE_POOL_SIZE: '20' } });
+    await t.app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(t.server.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+  });
+
+  const count = async (sql: string) => Number((await t.dataSource.query(sql))[0].n);
+
+  it('50 parallel requests with one key create exactly one reservation; every answer is it or a 409', async () => {
+    const key = aKey();
+    const body = aCreateBody();
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => request(base).post('/api/v1/reservations').set('Idempotency-Key', key).send(body)),
+    );
+
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.every((status) => status === 202 || status === 409)).toBe(true);
+    const accepted = responses.filter((response) => response.status === 202);
+    expect(accepted.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(accepted.map((response) => response.body.reservation_code)).size).toBe(1);
+    expect(accepted.filter((response) => response.headers['idempotent-replayed'] !== 'true')).toHaveLength(1);
+    for (const conflict of responses.filter((response) => response.status === 409)) {
+      expect(conflict.body.code).toBe('IDEMPOTENCY.REQUEST_IN_FLIGHT');
+    }
+    expect(await count('SELECT COUNT(*) AS n FROM reservations')).toBe(1);
+  });
+
+  it('1,000 parallel creations with distinct keys give 1,000 distinct codes and no error', async () => {
+    // allSettled: a failed request must not end the test while hundreds are still in flight.
+    const settled = await Promise.allSettled(
+      Array.from({ length: 1000 }, () =>
+        request(base).post('/api/v1/reservations').set('Idempotency-Key', aKey()).send(aCreateBody()),
+      ),
+    );
+    expect(settled.filter((result) => result.status === 'rejected').map((result) => String(result.reason))).toEqual([]);
+    const responses = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failures = responses.filter((response) => response.status !== 202).map((response) => response.body);
+    expect(failures).toEqual([]);
+    expect(new Set(responses.map((response) => response.body.reservation_code)).size).toBe(1000);
+    expect(await count('SELECT COUNT(DISTINCT code) AS n FROM reservations')).toBe(1000);
+  });
+
+  it('answers 409 to a retry while the first request is held in the database, then completes it once', async () => {
+    // A transaction that locks the supplier row blocks the reservation insert (its foreign key
+    // needs a shared lock on it): the first request stays in flight as long as we hold it.
+    const blocker = t.dataSource.createQueryRunner();
+    await blocker.connect();
+    await blocker.startTransaction();
+    await blocker.query("SELECT code FROM suppliers WHERE code = 'HERTZ' FOR UPDATE");
+
+    const key = aKey();
+    const body = aCreateBody();
+    const first = request(base).post('/api/v1/reservations').set('Idempotency-Key', key).send(body).then((r) => r);
+    await waitFor(async () => (await count(`SELECT COUNT(*) AS n FROM idempotency_keys WHERE state = 'IN_FLIGHT'`)) === 1);
+
+    const retry = await request(base).post('/api/v1/reservations').set('Idempotency-Key', key).send(body);
+    expect(retry.status).toBe(409);
+    expect(retry.headers['retry-after']).toBe('1');
+
+    await blocker.commitTransaction();
+    await blocker.release();
+    expect((await first).status).toBe(202);
+    const replay = await request(base).post('/api/v1/reservations').set('Idempotency-Key', key).send(body).expect(202);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body.reservation_code).toBe((await first).body.reservation_code);
+    expect(await count('SELECT COUNT(*) AS n FROM reservations')).toBe(1);
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,172 @@
+import request from 'supertest';
+import { ExpireUnpaidReservationsJob, ReconcilePaymentsJob } from '@app/payments';
+import { Reservation, ReservationStatusHistory } from '@app/reservations';
+import { StripeWebhookEvent } from '@app/stripe-webhook';
+import { DATABASE_KINDS } from '../support/test-database';
+import { PaymentFixture, startPaymentFixture } from './payment-fixture';
+
+describe.each(DATABASE_KINDS)('payments and the Stripe webhook on %s', (kind) => {
+  let f: PaymentFixture;
+
+  beforeAll(async () => {
+    f = await startPaymentFixture(kind);
+  });
+  afterAll(async () => {
+    await f.close();
+  });
+  beforeEach(async () => {
+    f.sandbox.clearFaults();
+  });
+
+  const backdate = (code: string, minutes: number) =>
+    f.t.dataSource
+      .getRepository(Reservation)
+      .update({ code }, { createdAt: new Date(Date.now() - minutes * 60_000), updatedAt: new Date(Date.now() - minutes * 60_000) });
+  const paidTransitions = async (code: string) => {
+    const reservation = await f.t.dataSource.getRepository(Reservation).findOneByOrFail({ code });
+    return f.t.dataSource.getRepository(ReservationStatusHistory).countBy({ reservationId: reservation.id, toStatus: 'PAID' as never });
+  };
+
+  it('create → pay → webhook → PAID: one PaymentIntent with the reservation, one BOOK_WITH_SUPPLIER', async () => {
+    const created = await f.reserve();
+    expect(created.status).toBe('PAYMENT_IN_PROGRESS');
+    expect(created.payment!.payment_intent_id).toMatch(/^pi_/);
+    expect(created.payment!.client_secret).toContain('_secret_');
+    const intent = f.sandbox.paymentIntent(created.payment!.payment_intent_id)!;
+    expect(intent).toMatchObject({ amount: 18950, currency: 'eur', metadata: { reservation_code: created.reservation_code } });
+
+    const paid = await f.sandbox.succeed(intent.id);
+    expect(paid.delivery?.status_code).toBe(200);
+    const after = await f.lookup(created.reservation_code);
+    expect(after.status).toBe('PAID');
+    expect(after.progress).toEqual({ code: 'issued', payment: 'succeeded', supplier: 'pending' });
+    expect(await f.outboxCount('BOOK_WITH_SUPPLIER', created.reservation_code)).toBe(1);
+  });
+
+  it('each event delivered three times, in shuffled order, has exactly one effect', async () => {
+    const created = await f.reserve();
+    const id = created.payment!.payment_intent_id;
+    await f.sandbox.fail(id, { deliver: false });
+    await f.sandbox.process(id, { deliver: false });
+    await f.sandbox.succeed(id, { deliver: false });
+    const events = f.sandbox.events().filter((event) => (event.data.object as { id: string }).id === id);
+    expect(events).toHaveLength(3);
+    const deliveries = [...events, ...events, ...events].sort(() => Math.random() - 0.5);
+    for (const event of deliveries) {
+      const response = await f.postEvent(JSON.stringify(event)).expect(200);
+      expect(response.body.received).toBe(true);
+    }
+    expect((await f.lookup(created.reservation_code)).status).toBe('PAID');
+    expect(await paidTransitions(created.reservation_code)).toBe(1);
+    expect(await f.outboxCount('BOOK_WITH_SUPPLIER', created.reservation_code)).toBe(1);
+    expect(await f.t.dataSource.getRepository(StripeWebhookEvent).countBy({ paymentIntentId: id })).toBe(3);
+  });
+
+  it('keeps the decline message of a failed payment, and a later success still wins', async () => {
+    const created = await f.reserve();
+    await f.sandbox.fail(created.payment!.payment_intent_id, { message: 'Your card has insufficient funds.' });
+    const failed = await f.lookup(created.reservation_code);
+    expect(failed.status).toBe('PAYMENT_FAILED');
+    expect(failed.payment!.failure_message).toBe('Your card has insufficient funds.');
+    await f.sandbox.succeed(created.payment!.payment_intent_id);
+    expect((await f.lookup(created.reservation_code)).status).toBe('PAID');
+  });
+
+  it('refuses a tampered body, a wrong secret and a stale timestamp with 400, changing nothing', async () => {
+    const created = await f.reserve();
+    await f.sandbox.succeed(created.payment!.payment_intent_id, { deliver: false });
+    const event = f.sandbox.events().at(-1)!;
+    const payload = JSON.stringify(event);
+    expect(payload).toContain('"amount_received":18950');
+    const tampered = payload.replace('"amount_received":18950', '"amount_received":1');
+    const stripe = new (await import('stripe')).default('sk_test_x');
+    const goodHeader = stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_tests_secret' });
+
+    const attempts = [
+      request(f.base).post('/api/v1/webhooks/stripe').set('Content-Type', 'application/json').set('Stripe-Signature', goodHeader).send(tampered),
+      f.postEvent(payload, { secret: 'whsec_someone_else' }),
+      f.postEvent(payload, { timestamp: Math.floor(Date.now() / 1000) - 301 }),
+      request(f.base).post('/api/v1/webhooks/stripe').set('Content-Type', 'application/json').send(payload),
+    ];
+    for (const attempt of attempts) {
+      const response = await attempt.expect(400);
+      expect(response.body.code).toBe('WEBHOOK.SIGNATURE_INVALID');
+    }
+    expect((await f.lookup(created.reservation_code)).status).toBe('PAYMENT_IN_PROGRESS');
+    expect(await f.t.dataSource.getRepository(StripeWebhookEvent).countBy({ eventId: event.id })).toBe(0);
+  });
+
+  it('acknowledges and ignores other event types and intents that are not ours', async () => {
+    const other = await f.postEvent(JSON.stringify({ id: 'evt_other_1', object: 'event', type: 'customer.created', data: { object: { id: 'cus_1' } } })).expect(200);
+    expect(other.body.outcome).toBe('ignored_type');
+    const foreign = await f.postEvent(
+      JSON.stringify({ id: 'evt_foreign_1', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_x', object: 'payment_intent', metadata: {} } } }),
+    ).expect(200);
+    expect(foreign.body.outcome).toBe('not_ours');
+    const unknown = await f.postEvent(
+      JSON.stringify({ id: 'evt_unknown_1', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_y', object: 'payment_intent', metadata: { reservation_code: 'ZZZZZZZZ' } } } }),
+    ).expect(200);
+    expect(unknown.body.outcome).toBe('unknown_reservation');
+  });
+
+  it('Stripe answering 500 at creation: still 202 (payment null), then the outbox creates exactly one PaymentIntent', async () => {
+    const before = f.sandbox.paymentIntents().length;
+    f.sandbox.injectFault({ operation: 'create_payment_intent', mode: 'error', count: 1 });
+    const created = await f.reserve();
+    expect(created.payment).toBeNull();
+    expect(created.status).toBe('CREATED');
+    await f.drainNow();
+    const later = await f.lookup(created.reservation_code);
+    expect(later.status).toBe('PAYMENT_IN_PROGRESS');
+    expect(later.payment!.payment_intent_id).toMatch(/^pi_/);
+    expect(f.sandbox.paymentIntents().length).toBe(before + 1);
+  });
+
+  it('Stripe timing out after creating the intent: still 202, and the retry finds that same intent', async () => {
+    const before = f.sandbox.paymentIntents().length;
+    f.sandbox.injectFault({ operation: 'create_payment_intent', mode: 'commit_then_timeout', count: 1, delay_ms: 5000 });
+    const created = await f.reserve();
+    expect(created.payment).toBeNull();
+    expect(f.sandbox.paymentIntents().length).toBe(before + 1);
+    await f.drainNow();
+    const later = await f.lookup(created.reservation_code);
+    expect(later.payment!.payment_intent_id).toBe(f.sandbox.paymentIntents().at(-1)!.id);
+    expect(f.sandbox.paymentIntents().length).toBe(before + 1);
+  });
+
+  it('a success whose webhook never arrives is found by the reconciliation', async () => {
+    const created = await f.reserve();
+    await f.sandbox.succeed(created.payment!.payment_intent_id, { deliver: false });
+    await backdate(created.reservation_code, 11);
+    expect(await f.t.app.get(ReconcilePaymentsJob).run()).toBeGreaterThanOrEqual(1);
+    expect((await f.lookup(created.reservation_code)).status).toBe('PAID');
+    expect(await f.outboxCount('BOOK_WITH_SUPPLIER', created.reservation_code)).toBe(1);
+  });
+
+  it('expires an unpaid reservation after the TTL and cancels its intent; a late success still wins', async () => {
+    const created = await f.reserve();
+    await backdate(created.reservation_code, 31);
+    expect(await f.t.app.get(ExpireUnpaidReservationsJob).run()).toBeGreaterThanOrEqual(1);
+    expect((await f.lookup(created.reservation_code)).status).toBe('EXPIRED');
+    expect(await f.outboxCount('CANCEL_PAYMENT_INTENT', created.reservation_code)).toBe(1);
+    await f.drainNow();
+    expect(f.sandbox.paymentIntent(created.payment!.payment_intent_id)!.status).toBe('canceled');
+
+    const late = await f.reserve();
+    await backdate(late.reservation_code, 31);
+    await f.t.app.get(ExpireUnpaidReservationsJob).run();
+    await f.sandbox.succeed(late.payment!.payment_intent_id);
+    expect((await f.lookup(late.reservation_code)).status).toBe('PAID');
+  });
+
+  it('cancelling an intent that had already succeeded is that success, not an error', async () => {
+    const created = await f.reserve();
+    await f.sandbox.succeed(created.payment!.payment_intent_id, { deliver: false });
+    await backdate(created.reservation_code, 31);
+    await f.t.app.get(ExpireUnpaidReservationsJob).run();
+    expect((await f.lookup(created.reservation_code)).status).toBe('EXPIRED');
+    await f.drainNow();
+    expect((await f.lookup(created.reservation_code)).status).toBe('PAID');
+    expect(await f.outboxCount('BOOK_WITH_SUPPLIER', created.reservation_code)).toBe(1);
+  });
+});

@@ -1,0 +1,8 @@
+process.env.NODE_ENV = 'test';
+process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
+// Tests start their own Stripe sandbox where they need one; elsewhere Stripe is unreachable
+// (port 9 refuses at once), which the product must bear.
+process.env.SANDBOX = 'false';
+process.env.STRIPE_SECRET_KEY = 'sk_test_tests';
+process.env.STRIPE_WEBHOOK_SECRET = 'whsec_tests_secret';
+process.env.STRIPE_API_BASE = 'http://127.0.0.1:9';

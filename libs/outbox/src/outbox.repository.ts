@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, IsNull, Not, Repository } from 'typeorm';
-import { TransactionRunner } from '@app/core';
+import { EntitySql, TransactionRunner } from '@app/core';
 import { OutboxEvent, OutboxStatus } from './outbox-event.entity';
 
 export interface Failure {
@@ -20,6 +20,8 @@ export interface OutboxStats {
   oldestDueAgeSeconds: number;
 }
 
+const outboxEventSql = new EntitySql(OutboxEvent);
+
 @Injectable()
 export class OutboxRepository {
   constructor(
@@ -28,9 +30,8 @@ export class OutboxRepository {
   ) {}
 
   /** Writes an event inside the caller's transaction. */
-  async insert(manager: EntityManager, event: Omit<OutboxEvent, 'id'>): Promise<number> {
-    const result = await manager.insert(OutboxEvent, event);
-    return Number(result.identifiers[0].id);
+  insert(manager: EntityManager, event: Omit<OutboxEvent, 'id'>): Promise<number> {
+    return outboxEventSql.insert(manager, event);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, LessThan, Repository } from 'typeorm';
+import { EntitySql } from '@app/core';
 import { ReservationStatus } from './domain/reservation-status';
 import { Reservation, ReservationStatusHistory } from './reservation.entity';
 import { ReservationChangedConcurrentlyError } from './reservation.errors';
@@ -14,12 +15,19 @@ const MUTABLE_COLUMNS = [
   'supplierConfirmation',
 ] as const;
 
+const reservationSql = new EntitySql(Reservation);
+const historySql = new EntitySql(ReservationStatusHistory);
+
 @Injectable()
 export class ReservationsRepository {
   constructor(@InjectRepository(Reservation) private readonly reservations: Repository<Reservation>) {}
 
-  findByCode(code: string, manager?: EntityManager): Promise<Reservation | null> {
-    return (manager ?? this.reservations.manager).findOneBy(Reservation, { code });
+  /** Hand-written SQL: the webhook and the booking handlers read a reservation per event. */
+  async findByCode(code: string, manager: EntityManager = this.reservations.manager): Promise<Reservation | null> {
+    const rows = (await manager.query(`${reservationSql.selectAll(manager)} WHERE ${reservationSql.column(manager, 'code')} = ?`, [
+      code,
+    ])) as Record<string, unknown>[];
+    return rows.length > 0 ? reservationSql.hydrate(manager, rows[0]) : null;
   }
 
   /** In one of `statuses` and created before `before`, oldest first: what the expiry sweeps. */
@@ -64,14 +72,20 @@ export class ReservationsRepository {
    * `ReservationChangedConcurrentlyError` and must reload and decide again.
    */
   async saveChanges(manager: EntityManager, reservation: Reservation, now: Date): Promise<void> {
-    const changes = Object.fromEntries(MUTABLE_COLUMNS.map((column) => [column, reservation[column]]));
-    const result = await manager
-      .createQueryBuilder()
-      .update(Reservation)
-      .set({ ...changes, updatedAt: now, lockVersion: () => 'lock_version + 1' })
-      .where('id = :id AND lock_version = :version', { id: reservation.id, version: reservation.lockVersion })
-      .execute();
-    if (result.affected !== 1) throw new ReservationChangedConcurrentlyError(reservation.code);
+    const column = (property: keyof Reservation & string) => reservationSql.column(manager, property);
+    const assignments = [...MUTABLE_COLUMNS, 'updatedAt'].map((property) => `${column(property as keyof Reservation & string)} = ?`);
+    const sql =
+      `UPDATE ${reservationSql.table(manager)} SET ${assignments.join(', ')}, ${column('lockVersion')} = ${column('lockVersion')} + 1 ` +
+      `WHERE ${column('id')} = ? AND ${column('lockVersion')} = ?`;
+    const parameters = [
+      ...MUTABLE_COLUMNS.map((property) => reservationSql.value(manager, property, reservation[property])),
+      reservationSql.value(manager, 'updatedAt', now),
+      reservation.id,
+      reservation.lockVersion,
+    ];
+    if ((await reservationSql.execute(manager, sql, parameters)) !== 1) {
+      throw new ReservationChangedConcurrentlyError(reservation.code);
+    }
     reservation.lockVersion += 1;
     reservation.updatedAt = now;
     await this.writeHistory(manager, reservation, now);
@@ -80,16 +94,15 @@ export class ReservationsRepository {
   private async writeHistory(manager: EntityManager, reservation: Reservation, at: Date): Promise<void> {
     const changes = reservation.takePendingChanges();
     if (changes.length === 0) return;
-    await manager.insert(
-      ReservationStatusHistory,
-      changes.map((change) => ({
+    for (const change of changes) {
+      await historySql.insert(manager, {
         reservationId: reservation.id,
         fromStatus: change.from,
         toStatus: change.to,
         cause: change.cause,
         actor: change.actor,
         createdAt: at,
-      })),
-    );
+      });
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Stripe from 'stripe';
 import { EntityManager } from 'typeorm';
-import { Clock, isUniqueViolation, TransactionRunner } from '@app/core';
+import { Clock, EntitySql, isUniqueViolation, TransactionRunner } from '@app/core';
 import { ApplyPaymentOutcomeHandler, stripeConfig, StripeConfig } from '@app/payments';
 import { PaymentOutcome } from '@app/reservations';
 import { StripeWebhookEvent } from '../stripe-webhook-event.entity';
@@ -11,6 +11,8 @@ import { WebhookSignatureInvalidError } from '../stripe-webhook.errors';
 const TOLERANCE_SECONDS = 300;
 
 export type EventOutcome = 'applied' | 'ignored' | 'unknown_reservation' | 'duplicate' | 'ignored_type' | 'not_ours';
+
+const webhookEventSql = new EntitySql(StripeWebhookEvent);
 
 /** The event types that speak of a payment, and what each means for the reservation. */
 const OUTCOME_BY_TYPE: Partial<Record<string, (intent: Stripe.PaymentIntent) => PaymentOutcome>> = {
@@ -47,7 +49,7 @@ export class ReceiveStripeEventHandler {
     const reservationCode = intent?.metadata?.reservation_code;
     // A concurrent delivery of the same event waits on this insert's key, then finds it taken.
     const record = (manager: EntityManager, outcome: EventOutcome) =>
-      manager.insert(StripeWebhookEvent, {
+      webhookEventSql.insert(manager, {
         eventId: event.id,
         type: event.type.slice(0, 100),
         paymentIntentId: intent?.id ?? null,

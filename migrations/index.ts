@@ -3,6 +3,7 @@ import { IdempotencyKeys1764000000002 } from './1764000000002-idempotency-keys';
 import { Reservations1764000000003 } from './1764000000003-reservations';
 import { OutboxEvents1764000000004 } from './1764000000004-outbox-events';
 import { Payments1764000000005 } from './1764000000005-payments';
+import { SupplierBooking1764000000006 } from './1764000000006-supplier-booking';
 
 /** Every migration, in order; the apps run them at start (DATABASE_MIGRATE_ON_START). */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   Reservations1764000000003,
   OutboxEvents1764000000004,
   Payments1764000000005,
+  SupplierBooking1764000000006,
 ];

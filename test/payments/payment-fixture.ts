@@ -1,10 +1,14 @@
 import Stripe from 'stripe';
 import request from 'supertest';
 import { OutboxDrainer, OutboxEvent } from '@app/outbox';
+import { BOOK_WITH_SUPPLIER } from '@app/payments';
+import { Reservation, ReservationStatus, ReservationStatusHistory } from '@app/reservations';
 import { StripeSandbox } from '@app/sandbox/stripe-sandbox/stripe-sandbox';
 import { aCreateBody, aKey } from '../support/builders';
 import { startTestApp, TestApp } from '../support/test-app';
 import { DatabaseKind } from '../support/test-database';
+
+export const PAID_OR_LATER = [ReservationStatus.PAID, ReservationStatus.CONFIRMED_INTERNAL, ReservationStatus.SUPPLIER_CONFIRMED];
 
 export const WEBHOOK_SECRET = 'whsec_tests_secret';
 const signer = new Stripe('sk_test_signing_only');
@@ -21,6 +25,12 @@ export interface PaymentFixture {
   /** Posts a body with a signature made as Stripe makes it. */
   postEvent(payload: string, options?: { secret?: string; timestamp?: number }): request.Test;
   outboxCount(type: string, reservationCode: string): Promise<number>;
+  /**
+   * The payment took, once: PAID exactly once in the history, the payment shown as succeeded,
+   * one BOOK_WITH_SUPPLIER; the status is PAID or what supplier booking made of it since
+   * (it starts at once, here against an unreachable supplier).
+   */
+  expectPaidOnce(code: string): Promise<void>;
   /** Makes every pending outbox event due now and drains. */
   drainNow(): Promise<void>;
   close(): Promise<void>;
@@ -54,9 +64,29 @@ export async function startPaymentFixture(kind: DatabaseKind, env: Record<string
         )
         .send(payload),
     outboxCount: (type, reservationCode) => events().countBy({ type, aggregateId: reservationCode }),
+    expectPaidOnce: async (code) => {
+      const reservation = await t.dataSource.getRepository(Reservation).findOneByOrFail({ code });
+      expect(PAID_OR_LATER).toContain(reservation.status);
+      expect(reservation.progress.payment).toBe('succeeded');
+      const history = t.dataSource.getRepository(ReservationStatusHistory);
+      expect(await history.countBy({ reservationId: reservation.id, toStatus: ReservationStatus.PAID })).toBe(1);
+      expect(await events().countBy({ type: BOOK_WITH_SUPPLIER, aggregateId: code })).toBe(1);
+    },
     drainNow: async () => {
       await events().createQueryBuilder().update().set({ nextAttemptAt: new Date(Date.now() - 1000) }).where("status = 'PENDING' AND next_attempt_at IS NOT NULL").execute();
-      await t.app.get(OutboxDrainer).drain();
+      // The drainer may be busy with events the test started (a booking run): wait for every
+      // due or running event, not only for the batch this call claims.
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        await t.app.get(OutboxDrainer).drain();
+        const busy = await events()
+          .createQueryBuilder('e')
+          .where("e.status = 'PROCESSING' OR (e.status = 'PENDING' AND e.next_attempt_at <= :now)", { now: new Date() })
+          .getCount();
+        if (busy === 0) return;
+        if (Date.now() > deadline) throw new Error(`${busy} outbox event(s) still due or running`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
     },
     close: async () => {
       await t.close();

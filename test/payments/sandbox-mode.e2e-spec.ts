@@ -19,6 +19,11 @@ describe('the built-in Stripe sandbox (no Stripe key)', () => {
         PORT: String(apiPort),
         HOST: '127.0.0.1',
         SANDBOX_STRIPE_PORT: String(sandboxPort),
+        // No supplier URLs either: the sandbox serves the three supplier simulators.
+        SUPPLIER_HERTZ_URL: '',
+        SUPPLIER_BUDGET_URL: '',
+        SUPPLIER_EUROPCAR_URL: '',
+        SANDBOX_SUPPLIER_PORT: String(sandboxPort + 1),
       },
     });
     await t.app.listen(apiPort, '127.0.0.1');
@@ -27,7 +32,7 @@ describe('the built-in Stripe sandbox (no Stripe key)', () => {
     await t.close();
   });
 
-  it('walks the README: reserve, pay as the customer, see it PAID', async () => {
+  it('walks the README: reserve, pay as the customer, see it booked with the supplier', async () => {
     const created = await request(api).post('/api/v1/reservations').set('Idempotency-Key', aKey()).send(aCreateBody()).expect(202);
     const intentId = created.body.payment.payment_intent_id as string;
     expect(intentId).toMatch(/^pi_/);
@@ -35,10 +40,18 @@ describe('the built-in Stripe sandbox (no Stripe key)', () => {
     const paid = await request(`http://127.0.0.1:${sandboxPort}`).post(`/sandbox/payment_intents/${intentId}/succeed`).expect(200);
     expect(paid.body.delivery).toEqual({ status_code: 200 });
 
-    const lookup = await request(api)
-      .get(`/api/v1/reservations/${created.body.reservation_code}`)
-      .query({ email: aCreateBody().customer.email })
-      .expect(200);
-    expect(lookup.body).toMatchObject({ status: 'PAID', progress: { payment: 'succeeded' } });
+    const lookup = () =>
+      request(api).get(`/api/v1/reservations/${created.body.reservation_code}`).query({ email: aCreateBody().customer.email }).expect(200);
+    const deadline = Date.now() + 10_000;
+    while ((await lookup()).body.status !== 'SUPPLIER_CONFIRMED' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const booked = (await lookup()).body;
+    expect(booked).toMatchObject({
+      status: 'SUPPLIER_CONFIRMED',
+      progress: { code: 'issued', payment: 'succeeded', supplier: 'confirmed' },
+    });
+    // HERTZ (the builder's supplier) simulator's confirmation numbers look like H1234567.
+    expect(booked.supplier_confirmation).toMatch(/^H\d{7}$/);
   });
 });

@@ -6,3 +6,7 @@ process.env.SANDBOX = 'false';
 process.env.STRIPE_SECRET_KEY = 'sk_test_tests';
 process.env.STRIPE_WEBHOOK_SECRET = 'whsec_tests_secret';
 process.env.STRIPE_API_BASE = 'http://127.0.0.1:9';
+// Suppliers likewise: tests that book start their own simulators.
+process.env.SUPPLIER_HERTZ_URL = 'http://127.0.0.1:9';
+process.env.SUPPLIER_BUDGET_URL = 'http://127.0.0.1:9';
+process.env.SUPPLIER_EUROPCAR_URL = 'http://127.0.0.1:9';

@@ -13,6 +13,7 @@ import { OutboxModule } from '@app/outbox';
 import { ReservationsModule } from '@app/reservations/reservations.module';
 import { SandboxModule } from '@app/sandbox';
 import { StripeWebhookModule } from '@app/stripe-webhook';
+import { SupplierBookingModule } from '@app/supplier-booking';
 import { MIGRATIONS } from '../../../migrations';
 import { FirstStartSeeding } from './first-start-seeding';
 
@@ -34,6 +35,7 @@ export class AppModule {
         CatalogModule,
         ReservationsModule,
         StripeWebhookModule,
+        SupplierBookingModule,
         SandboxModule.forRoot(),
       ],
       providers: [FirstStartSeeding],

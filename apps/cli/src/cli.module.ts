@@ -3,6 +3,14 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { CatalogModule, SeedCommand } from '@app/catalog';
 import { configModule, CoreModule, DatabaseModule, LoggingModule } from '@app/core';
 import { OutboxModule } from '@app/outbox';
+import { ReservationsPersistenceModule } from '@app/reservations';
+import {
+  ListReservationsCommand,
+  MoneySafetyCommand,
+  RefundCommand,
+  RetryBookingCommand,
+  SupplierBookingModule,
+} from '@app/supplier-booking';
 import { MIGRATIONS } from '../../../migrations';
 
 /** The operators' command line: it composes the slices' commands. */
@@ -15,7 +23,9 @@ import { MIGRATIONS } from '../../../migrations';
     ScheduleModule.forRoot(),
     CatalogModule,
     OutboxModule,
+    ReservationsPersistenceModule,
+    SupplierBookingModule,
   ],
-  providers: [SeedCommand],
+  providers: [SeedCommand, ListReservationsCommand, RetryBookingCommand, RefundCommand, MoneySafetyCommand],
 })
 export class CliModule {}

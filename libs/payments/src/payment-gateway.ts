@@ -30,12 +30,26 @@ export interface CreatePaymentIntent {
   idempotencyKey: string;
 }
 
+/** A refund as the provider reports it. */
+export interface RefundSnapshot {
+  id: string;
+  /** Minor units actually refunded. */
+  amount: number;
+  status: 'pending' | 'succeeded' | 'failed' | 'canceled' | 'requires_action';
+  failureReason: string | null;
+}
+
 /** The payment provider, as the product needs it. Stripe in production, the sandbox in dev and tests. */
 export abstract class PaymentGateway {
   abstract createPaymentIntent(request: CreatePaymentIntent): Promise<PaymentIntentSnapshot>;
   abstract retrievePaymentIntent(id: string): Promise<PaymentIntentSnapshot>;
   /** Cancels; an intent that already succeeded is returned as it is, succeeded, not as an error. */
   abstract cancelPaymentIntent(id: string, idempotencyKey: string): Promise<PaymentIntentSnapshot>;
+  /**
+   * Refunds what was captured of the intent, never more (the provider computes the amount);
+   * the same key returns the same refund.
+   */
+  abstract refundPaymentIntent(id: string, idempotencyKey: string): Promise<RefundSnapshot>;
 }
 
 /** The provider did not answer, or answered 5xx/429: try again later. */

@@ -7,6 +7,7 @@ import {
   PaymentGatewayUnavailableError,
   PaymentIntentSnapshot,
   PaymentIntentStatus,
+  RefundSnapshot,
 } from './payment-gateway';
 import { STRIPE_API_VERSION, stripeConfig, StripeConfig } from './payments.config';
 
@@ -60,6 +61,17 @@ export class StripePaymentGateway extends PaymentGateway {
       }
       throw error;
     }
+  }
+
+  async refundPaymentIntent(id: string, idempotencyKey: string): Promise<RefundSnapshot> {
+    // No amount: Stripe refunds what is left of the captured amount, so never more than it.
+    const refund = await this.call(() => this.stripe.refunds.create({ payment_intent: id }, { idempotencyKey }));
+    return {
+      id: refund.id,
+      amount: refund.amount,
+      status: (refund.status ?? 'pending') as RefundSnapshot['status'],
+      failureReason: refund.failure_reason ?? null,
+    };
   }
 
   private async call<T>(request: () => Promise<T>): Promise<T> {

@@ -8,3 +8,4 @@ export * from './reservation.errors';
 export * from './reservation.view';
 export * from './reservations-persistence.module';
 export * from './reservations.repository';
+export * from './admin/admin-reservation.view';

@@ -122,6 +122,35 @@ export class Reservation {
   @Column({ name: 'supplier_confirmation', type: 'varchar', length: 64, nullable: true })
   supplierConfirmation!: string | null;
 
+  /** When the payment succeeded: the money-safety check measures age from here. */
+  @Column({ name: 'paid_at', type: 'datetime', precision: 3, nullable: true })
+  paidAt!: Date | null;
+
+  /** An operator must look: the supplier rejected it, retries ran out, or a refund raced a booking. */
+  @Column({ name: 'needs_attention', type: 'boolean', default: false })
+  needsAttention!: boolean;
+
+  /** Booking runs so far (BOOK_WITH_SUPPLIER, then each retry); a retry scheduled for an older run is stale. */
+  @Column({ name: 'supplier_attempts', type: 'int', default: 0 })
+  supplierAttempts!: number;
+
+  @Column({ name: 'supplier_last_error', type: 'varchar', length: 500, nullable: true })
+  supplierLastError!: string | null;
+
+  @Column({ name: 'supplier_next_retry_at', type: 'datetime', precision: 3, nullable: true })
+  supplierNextRetryAt!: Date | null;
+
+  /** Set while an operator's refund is under way: booking runs stand aside. */
+  @Column({ name: 'refund_requested_at', type: 'datetime', precision: 3, nullable: true })
+  refundRequestedAt!: Date | null;
+
+  @Column({ name: 'refund_id', type: 'varchar', length: 255, nullable: true })
+  refundId!: string | null;
+
+  /** Minor units actually refunded, as the payment provider reported. */
+  @Column({ name: 'refunded_amount', type: 'int', nullable: true })
+  refundedAmount!: number | null;
+
   @Column({ name: 'lock_version', type: 'int' })
   lockVersion!: number;
 
@@ -160,6 +189,14 @@ export class Reservation {
       paymentClientSecret: null,
       paymentFailureMessage: null,
       supplierConfirmation: null,
+      paidAt: null,
+      needsAttention: false,
+      supplierAttempts: 0,
+      supplierLastError: null,
+      supplierNextRetryAt: null,
+      refundRequestedAt: null,
+      refundId: null,
+      refundedAmount: null,
       lockVersion: 1,
       createdAt: now,
       updatedAt: now,
@@ -201,12 +238,13 @@ export class Reservation {
    * Applies what Stripe says of the payment. Only moves forward; anything that does not apply
    * (late, duplicate, out of order) changes nothing and returns false. A success always wins.
    */
-  applyPaymentOutcome(outcome: PaymentOutcome, cause: string): boolean {
+  applyPaymentOutcome(outcome: PaymentOutcome, cause: string, at: Date = new Date()): boolean {
     const S = ReservationStatus;
     switch (outcome.kind) {
       case 'succeeded':
         if (!this.canTransitionTo(S.PAID)) return false;
         this.paymentFailureMessage = null;
+        this.paidAt ??= at;
         this.transitionTo(S.PAID, cause);
         return true;
       case 'failed':
@@ -228,6 +266,76 @@ export class Reservation {
     if (!UNPAID.includes(this.status)) return false;
     this.transitionTo(ReservationStatus.EXPIRED, cause);
     return true;
+  }
+
+  /** Paid and not yet booked with the supplier nor refunded: what supplier booking works on. */
+  get awaitsSupplier(): boolean {
+    return this.status === ReservationStatus.PAID || this.status === ReservationStatus.CONFIRMED_INTERNAL;
+  }
+
+  /**
+   * The supplier booked it under our reference. From PAID or CONFIRMED_INTERNAL to
+   * SUPPLIER_CONFIRMED; false when there is nothing to move. While a refund is under way the
+   * confirmation is kept and the reservation flagged instead: the operator must cancel it.
+   */
+  confirmWithSupplier(confirmationNumber: string, cause: string, actor: string | null = null): boolean {
+    if (!this.awaitsSupplier) return false;
+    this.supplierConfirmation = confirmationNumber.slice(0, 64);
+    if (this.refundRequestedAt) {
+      this.needsAttention = true;
+      this.supplierLastError = 'The supplier confirmed while a refund was under way: cancel the supplier booking.';
+      return false;
+    }
+    this.needsAttention = false;
+    this.supplierLastError = null;
+    this.supplierNextRetryAt = null;
+    this.transitionTo(ReservationStatus.SUPPLIER_CONFIRMED, cause, actor);
+    return true;
+  }
+
+  /**
+   * No answer from the supplier (timeout, 5xx, open circuit): confirmed by us, booked later.
+   * `nextRetryAt` null means retries ran out: an operator must decide.
+   */
+  deferSupplierBooking(error: string, nextRetryAt: Date | null, cause: string): void {
+    this.supplierLastError = error.slice(0, 500);
+    this.supplierNextRetryAt = nextRetryAt;
+    if (!nextRetryAt) this.needsAttention = true;
+    if (this.status === ReservationStatus.PAID) this.transitionTo(ReservationStatus.CONFIRMED_INTERNAL, cause);
+  }
+
+  /** The supplier said no for good: confirmed by us, and an operator must act at once. */
+  rejectBySupplier(error: string, cause: string): void {
+    this.supplierLastError = error.slice(0, 500);
+    this.supplierNextRetryAt = null;
+    this.needsAttention = true;
+    if (this.status === ReservationStatus.PAID) this.transitionTo(ReservationStatus.CONFIRMED_INTERNAL, cause);
+  }
+
+  /** An operator's action that changes no status, kept in the history with who asked. */
+  recordOperatorAction(cause: string, actor: string): void {
+    this.pending.push({ from: this.status, to: this.status, cause, actor });
+  }
+
+  /** An operator starts a refund; booking runs stand aside until it ends. */
+  requestRefund(at: Date, actor: string): void {
+    this.refundRequestedAt ??= at;
+    this.recordOperatorAction('refund requested', actor);
+  }
+
+  /** The payment provider refused the refund: booking may go on, and the operator knows why. */
+  abandonRefund(error: string, actor: string): void {
+    this.refundRequestedAt = null;
+    this.recordOperatorAction(`refund failed: ${error}`.slice(0, 255), actor);
+  }
+
+  refund(refundId: string, amount: number, cause: string, actor: string): void {
+    this.transitionTo(ReservationStatus.REFUNDED, cause, actor);
+    this.refundId = refundId;
+    this.refundedAmount = amount;
+    this.supplierNextRetryAt = null;
+    // A supplier confirmation that raced the refund keeps the flag: that booking must be cancelled.
+    this.needsAttention = this.supplierConfirmation !== null;
   }
 
   /** The customer's e-mail is the second factor of a lookup; case does not matter. */

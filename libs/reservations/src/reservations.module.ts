@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CatalogModule } from '@app/catalog';
 import { OutboxModule } from '@app/outbox';
 import { PaymentsModule } from '@app/payments';
+import { ListReservationsController } from './admin/list-reservations.controller';
 import { CreateReservationController } from './create-reservation/create-reservation.controller';
 import { CreateReservationHandler } from './create-reservation/create-reservation.handler';
 import { GetReservationController } from './get-reservation/get-reservation.controller';
@@ -10,7 +11,7 @@ import { ReservationsPersistenceModule } from './reservations-persistence.module
 
 @Module({
   imports: [CatalogModule, ReservationsPersistenceModule, OutboxModule, PaymentsModule],
-  controllers: [CreateReservationController, GetReservationController],
+  controllers: [CreateReservationController, GetReservationController, ListReservationsController],
   providers: [CreateReservationHandler, GetReservationHandler],
 })
 export class ReservationsModule {}

@@ -13,6 +13,14 @@ const MUTABLE_COLUMNS = [
   'paymentClientSecret',
   'paymentFailureMessage',
   'supplierConfirmation',
+  'paidAt',
+  'needsAttention',
+  'supplierAttempts',
+  'supplierLastError',
+  'supplierNextRetryAt',
+  'refundRequestedAt',
+  'refundId',
+  'refundedAmount',
 ] as const;
 
 const reservationSql = new EntitySql(Reservation);
@@ -44,6 +52,24 @@ export class ReservationsRepository {
     return this.reservations.find({
       where: { status: In([...statuses]), updatedAt: LessThan(before) },
       order: { updatedAt: 'ASC' },
+      take: limit,
+    });
+  }
+
+  /** Operators' listing: newest first, by status and attention flag, cursor on the id. */
+  listForOperators(filter: { status?: ReservationStatus; needsAttention?: boolean }, page: { limit: number; beforeId?: number }) {
+    const query = this.reservations.createQueryBuilder('r').orderBy('r.id', 'DESC').limit(page.limit);
+    if (filter.status) query.andWhere('r.status = :status', { status: filter.status });
+    if (filter.needsAttention !== undefined) query.andWhere('r.needsAttention = :flag', { flag: filter.needsAttention });
+    if (page.beforeId !== undefined) query.andWhere('r.id < :beforeId', { beforeId: page.beforeId });
+    return query.getMany();
+  }
+
+  /** Paid, neither booked with the supplier nor refunded, since before `paidBefore`: money at risk. */
+  findPaidUnsettled(paidBefore: Date, limit: number): Promise<Reservation[]> {
+    return this.reservations.find({
+      where: { status: In([ReservationStatus.PAID, ReservationStatus.CONFIRMED_INTERNAL]), paidAt: LessThan(paidBefore) },
+      order: { paidAt: 'ASC' },
       take: limit,
     });
   }

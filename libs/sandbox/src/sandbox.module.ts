@@ -2,21 +2,27 @@ import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdow
 import { ConfigModule } from '@nestjs/config';
 import { httpConfig, HttpConfig } from '@app/core';
 import { stripeConfig, StripeConfig } from '@app/payments';
+import { suppliersConfig, SuppliersConfig } from '@app/supplier-booking';
 import { StripeSandbox } from './stripe-sandbox/stripe-sandbox';
+import { SimulatedSupplier, SupplierSimulator } from './supplier-simulator/supplier-simulator';
 
 /**
  * Serves the Stripe-compatible simulator over real HTTP when SANDBOX is on (the default
- * without a Stripe key), so that `npm start` takes and pays reservations with no account.
+ * without a Stripe key), so that `npm start` takes and pays reservations with no account;
+ * and a simulator of each supplier that has no SUPPLIER_*_URL, so that it books them too.
  */
 @Injectable()
 export class SandboxServers implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Sandbox');
   readonly stripe: StripeSandbox;
+  readonly suppliers: SupplierSimulator[];
 
   constructor(
     @Inject(stripeConfig.KEY) private readonly stripeSettings: StripeConfig,
     @Inject(httpConfig.KEY) private readonly http: HttpConfig,
+    @Inject(suppliersConfig.KEY) private readonly supplierSettings: SuppliersConfig,
   ) {
+    this.suppliers = supplierSettings.simulated.map(({ code }) => new SupplierSimulator(code as SimulatedSupplier));
     this.stripe = new StripeSandbox({
       webhookSecret: stripeSettings.webhookSecret,
       webhookUrl: `http://127.0.0.1:${http.port}/api/v1/webhooks/stripe`,
@@ -36,10 +42,18 @@ export class SandboxServers implements OnModuleInit, OnApplicationShutdown {
     this.logger.log({
       msg: `Stripe sandbox on ${url}: pay a reservation with POST ${url}/sandbox/payment_intents/{id}/succeed`,
     });
+    for (const [index, simulator] of this.suppliers.entries()) {
+      const { port: supplierPort } = await simulator.start(this.supplierSettings.simulated[index].port, this.http.host);
+      this.logger.log({
+        msg: `${simulator.supplier} simulator on http://127.0.0.1:${supplierPort}: faults with POST /sandbox/faults`,
+      });
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.serving) await this.stripe.stop();
+    if (!this.serving) return;
+    await this.stripe.stop();
+    for (const simulator of this.suppliers) await simulator.stop();
   }
 }
 
@@ -48,7 +62,7 @@ export class SandboxModule {
   static forRoot(): DynamicModule {
     return {
       module: SandboxModule,
-      imports: [ConfigModule.forFeature(stripeConfig)],
+      imports: [ConfigModule.forFeature(stripeConfig), ConfigModule.forFeature(suppliersConfig)],
       providers: [SandboxServers],
       exports: [SandboxServers],
     };

@@ -30,12 +30,29 @@ export class SupplierUnavailableError extends Error {
   }
 }
 
+/** One HTTP exchange with a supplier, as sent and received (before masking). */
+export interface SupplierExchange {
+  method: string;
+  url: string;
+  requestBody: string | null;
+  responseStatus: number | null;
+  responseBody: string | null;
+  latencyMs: number;
+  error: string | null;
+}
+
+/** What a caller may add to one call: a way to cancel it, and an ear on the wire. */
+export interface SupplierCallContext {
+  signal?: AbortSignal;
+  onExchange?: (exchange: SupplierExchange) => void;
+}
+
 /** One supplier's wire protocol (`../shared/suppliers/README.md`). */
 export abstract class SupplierGateway {
   abstract readonly supplierCode: string;
-  abstract book(request: SupplierBookingRequest): Promise<SupplierAnswer>;
+  abstract book(request: SupplierBookingRequest, context?: SupplierCallContext): Promise<SupplierAnswer>;
   /** The booking made under our reference, or null if the supplier has none. */
-  abstract lookup(reference: string): Promise<SupplierAnswer | null>;
+  abstract lookup(reference: string, context?: SupplierCallContext): Promise<SupplierAnswer | null>;
 }
 
 /** `2027-03-01T10:00` → `2027-03-01T10:00:00`, as the suppliers write local times. */

@@ -5,18 +5,21 @@ import { SupplierGateway } from './supplier-gateway';
 import { SuppliersConfig } from './suppliers.config';
 
 /** Supplier code → its gateway. Adding a supplier: one adapter, one line here. */
-const REGISTRY: Record<string, (config: SuppliersConfig) => SupplierGateway> = {
-  HERTZ: (c) => new HertzOtaGateway({ ...c.hertz, timeoutMs: c.timeoutMs }),
-  BUDGET: (c) => new BudgetRestGateway({ ...c.budget, timeoutMs: c.timeoutMs }),
-  EUROPCAR: (c) => new EuropcarGateway({ ...c.europcar, timeoutMs: c.timeoutMs }),
+const REGISTRY: Record<string, (config: SuppliersConfig, timeoutMs: number) => SupplierGateway> = {
+  HERTZ: (c, timeoutMs) => new HertzOtaGateway({ ...c.hertz, timeoutMs }),
+  BUDGET: (c, timeoutMs) => new BudgetRestGateway({ ...c.budget, timeoutMs }),
+  EUROPCAR: (c, timeoutMs) => new EuropcarGateway({ ...c.europcar, timeoutMs }),
 };
+
+/** The adapters' own timeout is a backstop: the resilience policy times each try first. */
+const BACKSTOP_MS = 1000;
 
 /** Chooses the gateway by supplier code (the ghostfolio-style registry of providers). */
 export class SupplierGateways {
   private readonly gateways: Map<string, SupplierGateway>;
 
   constructor(config: SuppliersConfig) {
-    this.gateways = new Map(Object.entries(REGISTRY).map(([code, build]) => [code, build(config)]));
+    this.gateways = new Map(Object.entries(REGISTRY).map(([code, build]) => [code, build(config, config.timeoutMs + BACKSTOP_MS)]));
   }
 
   for(supplierCode: string): SupplierGateway {

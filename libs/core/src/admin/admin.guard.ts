@@ -1,5 +1,5 @@
-import { applyDecorators, CanActivate, ExecutionContext, Inject, Injectable, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { applyDecorators, CanActivate, createParamDecorator, ExecutionContext, Inject, Injectable, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiNotFoundResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { adminConfig, AdminConfig } from '../config';
@@ -49,11 +49,24 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
+const OPERATOR_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
+
+/**
+ * Who asked, for the status history: `admin:<X-Operator>` when the operator names
+ * themselves (one shared token cannot tell people apart), `admin` otherwise. A malformed
+ * name is ignored rather than stored.
+ */
+export const OperatorActor = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
+  const name = context.switchToHttp().getRequest<Request>().header('x-operator')?.trim();
+  return name && OPERATOR_NAME.test(name) ? `${ADMIN_ACTOR}:${name}` : ADMIN_ACTOR;
+});
+
 /** Marks a controller or route as an operators' one. */
 export function AdminOnly(): ClassDecorator & MethodDecorator {
   return applyDecorators(
     UseGuards(AdminGuard),
     ApiBearerAuth(),
+    ApiHeader({ name: 'X-Operator', required: false, description: 'Who is acting, kept in the status history (letters, digits, ._@-)' }),
     ApiUnauthorizedResponse({ description: 'Missing or wrong bearer token.' }),
     ApiNotFoundResponse({ description: 'Admin routes are off (ADMIN_API_TOKEN unset).' }),
   );

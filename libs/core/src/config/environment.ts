@@ -16,6 +16,9 @@ const toInt = ({ value }: { value: unknown }): unknown =>
 // class-validator checks a property's decorators bottom-up and stops at the first failure:
 // the type check sits last so that "abc" is reported as "not an integer", not "too large".
 
+/** A base URL, with or without a path (a trailing slash is dropped). */
+const BASE_URL = /^https?:\/\/\S+$/;
+
 /**
  * Every environment variable the product reads, with its rule. `.env.example` documents
  * each one; `parseEnvironment` refuses to start with a message naming the bad variable.
@@ -113,6 +116,54 @@ export class Environment {
 
   @IsOptional() @Transform(toInt) @Min(0) @IsInt()
   OUTBOX_SHUTDOWN_TIMEOUT_MS?: number;
+  // Supplier booking (SPEC §6). Without a URL, SANDBOX serves a simulator of each protocol.
+  @IsOptional() @IsString() @Matches(BASE_URL, { message: 'must be a base URL like https://ota.hertz.example' })
+  SUPPLIER_HERTZ_URL?: string;
+
+  @IsOptional() @IsString()
+  SUPPLIER_HERTZ_USER?: string;
+
+  @IsOptional() @IsString()
+  SUPPLIER_HERTZ_PASSWORD?: string;
+
+  @IsOptional() @IsString() @Matches(BASE_URL, { message: 'must be a base URL like https://api.budget.example' })
+  SUPPLIER_BUDGET_URL?: string;
+
+  @IsOptional() @IsString()
+  SUPPLIER_BUDGET_API_KEY?: string;
+
+  @IsOptional() @IsString() @Matches(BASE_URL, { message: 'must be a base URL like https://api.europcar.example' })
+  SUPPLIER_EUROPCAR_URL?: string;
+
+  @IsOptional() @IsString()
+  SUPPLIER_EUROPCAR_API_KEY?: string;
+
+  @IsOptional() @Transform(toInt) @Min(100) @Max(120_000) @IsInt()
+  SUPPLIER_TIMEOUT_MS?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @Max(1000) @IsInt()
+  SUPPLIER_BREAKER_FAILURES?: number;
+
+  @IsOptional() @Transform(toInt) @Min(100) @IsInt()
+  SUPPLIER_BREAKER_HALF_OPEN_MS?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @IsInt()
+  SUPPLIER_RETRY_BASE_SECONDS?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @IsInt()
+  SUPPLIER_RETRY_MAX_SECONDS?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @Max(10_000) @IsInt()
+  SUPPLIER_RETRY_MAX_ATTEMPTS?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @Max(65_532) @IsInt()
+  SANDBOX_SUPPLIER_PORT?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @IsInt()
+  MONEY_SAFETY_AGE_MINUTES?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1000) @IsInt()
+  MONEY_SAFETY_INTERVAL_MS?: number;
 }
 
 export class InvalidEnvironmentError extends Error {}

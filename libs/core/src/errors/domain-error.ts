@@ -8,7 +8,8 @@ export type ErrorKind =
   | 'not_found'
   | 'conflict'
   | 'rule_violation'
-  | 'unavailable';
+  | 'unavailable'
+  | 'upstream_failed';
 
 export interface FieldError {
   /** Dotted path of the offending request field, for example `pickup.office_code`. */
@@ -59,6 +60,11 @@ export abstract class BadRequestError extends DomainError {
 
 export abstract class UnavailableError extends DomainError {
   readonly kind = 'unavailable' as const;
+}
+
+/** A provider we depend on (Stripe, a supplier) refused or failed what we asked: 502. */
+export abstract class UpstreamFailedError extends DomainError {
+  readonly kind = 'upstream_failed' as const;
 }
 
 /** Several field rules broken at once (request validation). */

@@ -12,6 +12,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   conflict: HttpStatus.CONFLICT,
   rule_violation: HttpStatus.UNPROCESSABLE_ENTITY,
   unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+  upstream_failed: HttpStatus.BAD_GATEWAY,
 };
 
 const TITLES: Record<number, string> = {
@@ -26,6 +27,7 @@ const TITLES: Record<number, string> = {
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
 

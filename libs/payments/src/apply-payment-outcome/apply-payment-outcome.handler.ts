@@ -57,7 +57,8 @@ export class ApplyPaymentOutcomeHandler {
   private async apply(manager: EntityManager, reservation: Reservation, input: ApplyPaymentOutcome): Promise<ApplyResult> {
     const knew = reservation.paymentIntentId === input.paymentIntentId;
     if (!knew && !reservation.attachPaymentIntent(input.paymentIntentId, null)) return 'ignored';
-    const changed = reservation.applyPaymentOutcome(input.outcome, input.cause);
+    const now = this.clock.now();
+    const changed = reservation.applyPaymentOutcome(input.outcome, input.cause, now);
     if (!changed && knew) return 'ignored';
     if (changed && reservation.status === ReservationStatus.PAID) {
       await this.outbox.enqueue(manager, {
@@ -68,7 +69,7 @@ export class ApplyPaymentOutcomeHandler {
         parkUntilHandled: true,
       });
     }
-    await this.reservations.saveChanges(manager, reservation, this.clock.now());
+    await this.reservations.saveChanges(manager, reservation, now);
     return changed ? 'applied' : 'ignored';
   }
 }

@@ -44,6 +44,7 @@ export class SupplierSimulator {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private readonly bookingsByReference = new Map<string, string>();
+  private readonly rejectedReferences = new Set<string>();
   private faults: SupplierFaults = { ...NO_FAULTS };
   /** Booking requests received, all outcomes included. */
   requests = 0;
@@ -71,6 +72,11 @@ export class SupplierSimulator {
 
   setFaults(faults: Partial<SupplierFaults>): void {
     this.faults = { ...NO_FAULTS, ...faults };
+  }
+
+  /** References refused with a rejection (and never booked). */
+  rejected(): Set<string> {
+    return new Set(this.rejectedReferences);
   }
 
   /** Our reference → the supplier's confirmation number: exactly one per reference. */
@@ -115,8 +121,11 @@ export class SupplierSimulator {
   /** Runs a booking through the faults; null when the answer must not come. */
   private attempt(reference: string): { decision: Decision; number?: string } {
     this.requests++;
-    const decision = this.decide();
+    let decision = this.decide();
+    // A reference booked already is answered with its booking, never refused.
+    if (decision === 'reject' && this.bookingsByReference.has(reference)) decision = 'book';
     if (decision === 'book' || decision === 'commit_then_timeout') return { decision, number: this.book(reference) };
+    if (decision === 'reject') this.rejectedReferences.add(reference);
     return { decision };
   }
 

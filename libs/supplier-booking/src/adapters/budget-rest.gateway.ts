@@ -1,4 +1,4 @@
-import { SupplierAnswer, SupplierBookingRequest, SupplierGateway, SupplierUnavailableError, withSeconds } from '../supplier-gateway';
+import { SupplierAnswer, SupplierBookingRequest, SupplierCallContext, SupplierGateway, SupplierUnavailableError, withSeconds } from '../supplier-gateway';
 import { call } from './http';
 
 export interface BudgetSettings {
@@ -15,7 +15,7 @@ export class BudgetRestGateway extends SupplierGateway {
     super();
   }
 
-  async book(request: SupplierBookingRequest): Promise<SupplierAnswer> {
+  async book(request: SupplierBookingRequest, context?: SupplierCallContext): Promise<SupplierAnswer> {
     const response = await call(
       `${this.settings.baseUrl}/v1/reservations`,
       {
@@ -36,6 +36,7 @@ export class BudgetRestGateway extends SupplierGateway {
         }),
       },
       this.settings.timeoutMs,
+      context,
     );
     const body = parseJson(response.body);
     if ((response.status === 201 || response.status === 200 || response.status === 409) && typeof body.confirmation_number === 'string') {
@@ -47,11 +48,12 @@ export class BudgetRestGateway extends SupplierGateway {
     throw new SupplierUnavailableError(`BUDGET answered HTTP ${response.status} without a confirmation`, false);
   }
 
-  async lookup(reference: string): Promise<SupplierAnswer | null> {
+  async lookup(reference: string, context?: SupplierCallContext): Promise<SupplierAnswer | null> {
     const response = await call(
       `${this.settings.baseUrl}/v1/reservations?external_reference=${encodeURIComponent(reference)}`,
       { method: 'GET', headers: this.headers() },
       this.settings.timeoutMs,
+      context,
     );
     if (response.status === 404) return null;
     const body = parseJson(response.body);

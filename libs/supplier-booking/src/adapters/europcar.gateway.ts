@@ -1,4 +1,4 @@
-import { SupplierAnswer, SupplierBookingRequest, SupplierGateway, SupplierUnavailableError } from '../supplier-gateway';
+import { SupplierAnswer, SupplierBookingRequest, SupplierCallContext, SupplierGateway, SupplierUnavailableError } from '../supplier-gateway';
 import { call } from './http';
 
 export interface EuropcarSettings {
@@ -21,7 +21,7 @@ export class EuropcarGateway extends SupplierGateway {
     super();
   }
 
-  async book(request: SupplierBookingRequest): Promise<SupplierAnswer> {
+  async book(request: SupplierBookingRequest, context?: SupplierCallContext): Promise<SupplierAnswer> {
     const response = await call(
       `${this.settings.baseUrl}/api/reservations`,
       {
@@ -43,17 +43,19 @@ export class EuropcarGateway extends SupplierGateway {
         }),
       },
       this.settings.timeoutMs,
+      context,
     );
     const answer = this.read(response.status, response.body);
     if (!answer) throw new SupplierUnavailableError(`EUROPCAR answered HTTP ${response.status} without a result`, false);
     return answer;
   }
 
-  async lookup(reference: string): Promise<SupplierAnswer | null> {
+  async lookup(reference: string, context?: SupplierCallContext): Promise<SupplierAnswer | null> {
     const response = await call(
       `${this.settings.baseUrl}/api/reservations?clientReference=${encodeURIComponent(reference)}`,
       { method: 'GET', headers: { 'x-api-key': this.settings.apiKey } },
       this.settings.timeoutMs,
+      context,
     );
     if (response.status === 404) return null;
     return this.read(response.status, response.body);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
-import { SupplierAnswer, SupplierBookingRequest, SupplierGateway, SupplierUnavailableError, withSeconds } from '../supplier-gateway';
+import { SupplierAnswer, SupplierBookingRequest, SupplierCallContext, SupplierGateway, SupplierUnavailableError, withSeconds } from '../supplier-gateway';
 import { call } from './http';
 
 const OTA_NS = 'http://www.opentravel.org/OTA/2003/05';
@@ -29,7 +29,7 @@ export class HertzOtaGateway extends SupplierGateway {
     super();
   }
 
-  async book(request: SupplierBookingRequest): Promise<SupplierAnswer> {
+  async book(request: SupplierBookingRequest, context?: SupplierCallContext): Promise<SupplierAnswer> {
     const xml = builder.build({
       OTA_VehResRQ: {
         '@_xmlns': OTA_NS,
@@ -55,12 +55,12 @@ export class HertzOtaGateway extends SupplierGateway {
         VehResRQInfo: { Reference: { '@_Type': '14', '@_ID': request.reference } },
       },
     }) as string;
-    const answer = await this.post('/ota/VehRes', xml);
+    const answer = await this.post('/ota/VehRes', xml, context);
     if (!answer) throw new SupplierUnavailableError('HERTZ answered VehRes without a result', false);
     return answer;
   }
 
-  async lookup(reference: string): Promise<SupplierAnswer | null> {
+  async lookup(reference: string, context?: SupplierCallContext): Promise<SupplierAnswer | null> {
     const xml = builder.build({
       OTA_VehRetResRQ: {
         '@_xmlns': OTA_NS,
@@ -68,16 +68,17 @@ export class HertzOtaGateway extends SupplierGateway {
         VehRetResRQCore: { UniqueID: { '@_Type': '14', '@_ID': reference } },
       },
     }) as string;
-    return this.post('/ota/VehRetRes', xml);
+    return this.post('/ota/VehRetRes', xml, context);
   }
 
   /** Reads a booking-shaped answer; null for NOT_FOUND. */
-  private async post(path: string, xml: string): Promise<SupplierAnswer | null> {
+  private async post(path: string, xml: string, context?: SupplierCallContext): Promise<SupplierAnswer | null> {
     const credentials = Buffer.from(`${this.settings.user}:${this.settings.password}`).toString('base64');
     const response = await call(
       `${this.settings.baseUrl}${path}`,
       { method: 'POST', headers: { 'Content-Type': 'text/xml', Authorization: `Basic ${credentials}` }, body: xml },
       this.settings.timeoutMs,
+      context,
     );
     if (response.status !== 200) {
       return { outcome: 'rejected', code: `HTTP_${response.status}`, message: response.body.slice(0, 200) };

@@ -1,4 +1,4 @@
-import { SupplierUnavailableError } from '../supplier-gateway';
+import { SupplierCallContext, SupplierUnavailableError } from '../supplier-gateway';
 
 export interface HttpAnswer {
   status: number;
@@ -11,11 +11,27 @@ export interface HttpAnswer {
  * timeout or a reset after sending is ambiguous (the supplier may have booked); 5xx and 429
  * too, as retryable. Other statuses are returned for the adapter to read.
  */
-export async function call(url: string, init: RequestInit, timeoutMs: number): Promise<HttpAnswer> {
+export async function call(url: string, init: RequestInit, timeoutMs: number, context: SupplierCallContext = {}): Promise<HttpAnswer> {
+  const method = init.method ?? 'GET';
+  const started = performance.now();
+  const report = (responseStatus: number | null, responseBody: string | null, error: string | null) =>
+    context.onExchange?.({
+      method,
+      url,
+      requestBody: typeof init.body === 'string' ? init.body : null,
+      responseStatus,
+      responseBody,
+      latencyMs: Math.round(performance.now() - started),
+      error,
+    });
+  const timeout = AbortSignal.timeout(timeoutMs);
   let response: Response;
+  let body: string;
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, { ...init, signal: context.signal ? AbortSignal.any([timeout, context.signal]) : timeout });
+    body = await response.text();
   } catch (error) {
+    report(null, null, (error as Error).message);
     // Refused: nothing reached the supplier, so nothing can have been booked.
     const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
     const refused = cause?.code === 'ECONNREFUSED' || (!!cause?.errors?.length && cause.errors.every((e) => e.code === 'ECONNREFUSED'));
@@ -23,7 +39,7 @@ export async function call(url: string, init: RequestInit, timeoutMs: number): P
       cause: error,
     });
   }
-  const body = await response.text().catch(() => '');
+  report(response.status, body, null);
   const retryAfterMs = retryAfterOf(response.headers.get('retry-after'));
   if (response.status >= 500 || response.status === 429) {
     throw new SupplierUnavailableError(`${init.method ?? 'GET'} ${url}: HTTP ${response.status}`, response.status >= 500, retryAfterMs);

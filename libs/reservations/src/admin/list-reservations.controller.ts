@@ -1,0 +1,63 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsEnum, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { AdminOnly } from '@app/core';
+import { ReservationStatus } from '../domain/reservation-status';
+import { ReservationsRepository } from '../reservations.repository';
+import { AdminReservationView, toAdminReservationView } from './admin-reservation.view';
+
+export class ListReservationsQuery {
+  @ApiPropertyOptional({ enum: ReservationStatus })
+  @IsOptional()
+  @IsEnum(ReservationStatus, { context: { code: 'RESERVATION.STATUS_INVALID' } })
+  status?: ReservationStatus;
+
+  @ApiPropertyOptional({ type: Boolean })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ context: { code: 'REQUEST.FLAG_INVALID' } })
+  needs_attention?: boolean;
+
+  @ApiPropertyOptional({ default: 50, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ context: { code: 'REQUEST.PAGE_INVALID' } })
+  @Min(1, { context: { code: 'REQUEST.PAGE_INVALID' } })
+  @Max(500, { context: { code: 'REQUEST.PAGE_INVALID' } })
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'Cursor: the `next_cursor` of the previous page' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ context: { code: 'REQUEST.PAGE_INVALID' } })
+  @Min(1, { context: { code: 'REQUEST.PAGE_INVALID' } })
+  cursor?: number;
+}
+
+export class ReservationsPage {
+  @ApiProperty({ type: [AdminReservationView] }) items!: AdminReservationView[];
+  @ApiPropertyOptional({ nullable: true, example: 1234 }) next_cursor!: number | null;
+}
+
+@ApiTags('admin')
+@AdminOnly()
+@Controller('admin/reservations')
+export class ListReservationsController {
+  constructor(private readonly reservations: ReservationsRepository) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Reservations, newest first, by status and attention flag (cursor-paginated)' })
+  @ApiOkResponse({ type: ReservationsPage })
+  async list(@Query() query: ListReservationsQuery): Promise<ReservationsPage> {
+    const limit = query.limit ?? 50;
+    const rows = await this.reservations.listForOperators(
+      { status: query.status, needsAttention: query.needs_attention },
+      { limit, beforeId: query.cursor },
+    );
+    return {
+      items: rows.map(toAdminReservationView),
+      next_cursor: rows.length === limit ? rows[rows.length - 1].id : null,
+    };
+  }
+}

@@ -1,0 +1,188 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Clock, EntitySql, TransactionRunner } from '@app/core';
+import { backoffCeilingMs, Outbox } from '@app/outbox';
+import { Reservation, ReservationsRepository, ReservationStatus, retryOnConcurrentChange } from '@app/reservations';
+import { ISSUE_RECEIPT, RETRY_SUPPLIER_BOOKING } from '../booking-events';
+import { maskPersonalData } from '../masking';
+import { BookingRun, SupplierBookingClient } from '../supplier-booking.client';
+import { SupplierBookingRequest } from '../supplier-gateway';
+import { ReservationSupplierRequest } from '../supplier-request.entity';
+import { suppliersConfig, SuppliersConfig } from '../suppliers.config';
+
+export type BookingOutcome =
+  | 'confirmed'
+  | 'deferred'
+  | 'rejected'
+  | 'gave_up'
+  | 'stale'
+  | 'nothing_to_do'
+  | 'unknown_reservation';
+
+export interface BookWithSupplier {
+  reservationCode: string;
+  /** The run count this booking follows; another run since then makes it stale. */
+  afterAttempt: number;
+  /** Look the booking up before booking (a run that may follow a crash or a timeout). */
+  lookupFirst: boolean;
+}
+
+const requestSql = new EntitySql(ReservationSupplierRequest);
+
+/**
+ * One booking run: calls the supplier (outside any transaction), then in one transaction
+ * records every call, moves the reservation (PAID → SUPPLIER_CONFIRMED, or → CONFIRMED_INTERNAL
+ * on a failure) and enqueues what follows: ISSUE_RECEIPT on entering either confirmed state,
+ * RETRY_SUPPLIER_BOOKING after a retryable failure. Shared by BOOK_WITH_SUPPLIER, the
+ * scheduled retries and the operators' "retry now".
+ */
+@Injectable()
+export class BookWithSupplierHandler {
+  private readonly logger = new Logger('SupplierBooking');
+
+  constructor(
+    private readonly reservations: ReservationsRepository,
+    private readonly transactions: TransactionRunner,
+    private readonly outbox: Outbox,
+    private readonly clock: Clock,
+    private readonly client: SupplierBookingClient,
+    @Inject(suppliersConfig.KEY) private readonly config: SuppliersConfig,
+  ) {}
+
+  async execute(input: BookWithSupplier): Promise<BookingOutcome> {
+    const reservation = await this.reservations.findByCode(input.reservationCode);
+    if (!reservation) return 'unknown_reservation';
+    if (!reservation.awaitsSupplier || reservation.refundRequestedAt) return 'nothing_to_do';
+    if (reservation.supplierAttempts !== input.afterAttempt) return 'stale';
+
+    const attempt = reservation.supplierAttempts + 1;
+    const run = await this.client.book(reservation.supplierCode, bookingRequestOf(reservation), {
+      lookupFirst: input.lookupFirst || reservation.supplierAttempts > 0,
+    });
+    const outcome = await retryOnConcurrentChange(() =>
+      this.transactions.run(async (manager) => {
+        const fresh = await this.reservations.findByCode(input.reservationCode, manager);
+        if (!fresh) return 'unknown_reservation';
+        await this.record(manager, fresh, attempt, run);
+        return this.apply(manager, fresh, attempt, run);
+      }),
+    );
+    if (outcome === 'rejected' || outcome === 'gave_up') {
+      this.logger.warn({ msg: `Reservation ${input.reservationCode} needs an operator: supplier booking ${outcome}`, attempt });
+    }
+    return outcome;
+  }
+
+  private async apply(manager: EntityManager, reservation: Reservation, attempt: number, run: BookingRun): Promise<BookingOutcome> {
+    const result = run.result;
+    const supplier = reservation.supplierCode;
+    const wasPaid = reservation.status === ReservationStatus.PAID;
+    const now = this.clock.now();
+
+    // Another run got there first, or an operator is refunding: only good news still counts.
+    const current = reservation.supplierAttempts === attempt - 1 && reservation.awaitsSupplier && !reservation.refundRequestedAt;
+    if (!current) {
+      if (result.outcome !== 'confirmed' || !reservation.awaitsSupplier) return 'stale';
+      const moved = reservation.confirmWithSupplier(result.confirmationNumber, `${supplier} confirmed ${result.confirmationNumber}`);
+      if (moved) await this.issueReceipt(manager, reservation);
+      await this.reservations.saveChanges(manager, reservation, now);
+      return moved ? 'confirmed' : 'stale';
+    }
+
+    reservation.supplierAttempts = attempt;
+    let outcome: BookingOutcome;
+    switch (result.outcome) {
+      case 'confirmed':
+        reservation.confirmWithSupplier(result.confirmationNumber, `${supplier} confirmed ${result.confirmationNumber}`);
+        outcome = 'confirmed';
+        break;
+      case 'rejected':
+        reservation.rejectBySupplier(`${supplier} rejected: ${result.code} ${result.message}`.trim(), `${supplier} rejected the booking (${result.code})`);
+        outcome = 'rejected';
+        break;
+      case 'unavailable': {
+        const retryAt = attempt < this.config.retry.maxAttempts ? new Date(now.getTime() + this.retryDelayMs(attempt, result.retryAfterMs)) : null;
+        reservation.deferSupplierBooking(result.error, retryAt, `${supplier} unavailable: booking deferred`);
+        if (retryAt) {
+          await this.outbox.enqueue(manager, {
+            type: RETRY_SUPPLIER_BOOKING,
+            aggregateType: 'reservation',
+            aggregateId: reservation.code,
+            payload: { reservationCode: reservation.code, afterAttempt: attempt },
+            notBefore: retryAt,
+          });
+        }
+        outcome = retryAt ? 'deferred' : 'gave_up';
+        break;
+      }
+    }
+    // A receipt on entering CONFIRMED_INTERNAL or SUPPLIER_CONFIRMED (a new version on the latter).
+    if (wasPaid || reservation.status === ReservationStatus.SUPPLIER_CONFIRMED) await this.issueReceipt(manager, reservation);
+    await this.reservations.saveChanges(manager, reservation, now);
+    return outcome;
+  }
+
+  /**
+   * Exponential from SUPPLIER_RETRY_BASE_SECONDS to SUPPLIER_RETRY_MAX_SECONDS with "equal
+   * jitter" (half fixed, half random): spread out, yet never sooner than half the step; and
+   * never sooner than the supplier's Retry-After.
+   */
+  private retryDelayMs(attempt: number, retryAfterMs = 0): number {
+    const ceiling = backoffCeilingMs(attempt, { baseMs: this.config.retry.baseSeconds * 1000, maxMs: this.config.retry.maxSeconds * 1000 });
+    return Math.max(retryAfterMs, Math.round(ceiling / 2 + (Math.random() * ceiling) / 2));
+  }
+
+  private issueReceipt(manager: EntityManager, reservation: Reservation): Promise<number> {
+    return this.outbox.enqueue(manager, {
+      type: ISSUE_RECEIPT,
+      aggregateType: 'reservation',
+      aggregateId: reservation.code,
+      payload: { reservationCode: reservation.code },
+      // The receipts slice handles it; until it ships, the event waits.
+      parkUntilHandled: true,
+    });
+  }
+
+  private async record(manager: EntityManager, reservation: Reservation, attempt: number, run: BookingRun): Promise<void> {
+    const personal = [
+      reservation.customerFirstName,
+      reservation.customerLastName,
+      `${reservation.customerFirstName} ${reservation.customerLastName}`,
+      reservation.customerEmail,
+      reservation.customerPhone,
+    ];
+    const createdAt = this.clock.now();
+    for (const [index, call] of run.calls.entries()) {
+      await requestSql.insert(manager, {
+        reservationCode: reservation.code,
+        supplierCode: reservation.supplierCode,
+        attempt,
+        callIndex: index + 1,
+        operation: call.operation,
+        requestBody: maskPersonalData(call.exchange?.requestBody ?? null, personal),
+        responseStatus: call.exchange?.responseStatus ?? null,
+        responseBody: maskPersonalData(call.exchange?.responseBody ?? null, personal),
+        outcome: call.outcome,
+        error: call.error ? maskPersonalData(call.error, personal)!.slice(0, 500) : null,
+        latencyMs: call.latencyMs,
+        createdAt,
+      });
+    }
+  }
+}
+
+export function bookingRequestOf(reservation: Reservation): SupplierBookingRequest {
+  return {
+    reference: reservation.code,
+    pickup: { officeCode: reservation.pickupOfficeCode, local: reservation.pickupLocal },
+    dropoff: { officeCode: reservation.dropoffOfficeCode, local: reservation.dropoffLocal },
+    carCategory: reservation.carCategoryCode,
+    customer: {
+      firstName: reservation.customerFirstName,
+      lastName: reservation.customerLastName,
+      email: reservation.customerEmail,
+      phone: reservation.customerPhone,
+    },
+    price: { amount: reservation.amount, currency: reservation.currency },
+  };
+}

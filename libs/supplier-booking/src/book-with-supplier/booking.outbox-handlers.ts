@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { OutboxEventHandler, OutboxHandler, OutboxMessage } from '@app/outbox';
+import { BOOK_WITH_SUPPLIER } from '@app/payments';
+import { BookingEventPayload, RETRY_SUPPLIER_BOOKING } from '../booking-events';
+import { BookWithSupplierHandler } from './book-with-supplier.handler';
+
+/** The first booking run of a paid reservation. */
+@Injectable()
+@OutboxHandler(BOOK_WITH_SUPPLIER)
+export class BookWithSupplierOutboxHandler implements OutboxEventHandler<BookingEventPayload> {
+  constructor(private readonly booking: BookWithSupplierHandler) {}
+
+  // Idempotent: a run after the first is stale, and a repeated run (the last one died) looks
+  // the booking up by our reference before booking; the supplier is idempotent on it too.
+  async handle(message: OutboxMessage<BookingEventPayload>): Promise<void> {
+    await this.booking.execute({ reservationCode: message.payload.reservationCode, afterAttempt: 0, lookupFirst: message.attempt > 1 });
+  }
+}
+
+/** A scheduled retry; stale when another run came after the one that scheduled it. */
+@Injectable()
+@OutboxHandler(RETRY_SUPPLIER_BOOKING)
+export class RetrySupplierBookingOutboxHandler implements OutboxEventHandler<BookingEventPayload> {
+  constructor(private readonly booking: BookWithSupplierHandler) {}
+
+  // Idempotent: the run count in the payload lets only one run follow a given run.
+  async handle(message: OutboxMessage<BookingEventPayload>): Promise<void> {
+    await this.booking.execute({
+      reservationCode: message.payload.reservationCode,
+      afterAttempt: message.payload.afterAttempt ?? 0,
+      lookupFirst: true,
+    });
+  }
+}

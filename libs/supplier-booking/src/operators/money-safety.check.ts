@@ -1,0 +1,97 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Clock } from '@app/core';
+import { outboxConfig, OutboxConfig } from '@app/outbox';
+import { ReservationsRepository, ReservationStatus } from '@app/reservations';
+import { suppliersConfig, SuppliersConfig } from '../suppliers.config';
+
+export class UnsettledReservation {
+  @ApiProperty({ example: 'K7M2Q9XD' }) reservation_code!: string;
+  @ApiProperty({ enum: [ReservationStatus.PAID, ReservationStatus.CONFIRMED_INTERNAL] }) status!: ReservationStatus;
+  @ApiProperty({ example: 'HERTZ' }) supplier_code!: string;
+  @ApiProperty({ example: 18950 }) amount!: number;
+  @ApiProperty({ example: 'EUR' }) currency!: string;
+  @ApiPropertyOptional({ nullable: true }) paid_at!: string | null;
+  @ApiProperty({ example: 95, description: 'Minutes since the payment succeeded' }) age_minutes!: number;
+  @ApiProperty() needs_attention!: boolean;
+  @ApiProperty() supplier_attempts!: number;
+  @ApiPropertyOptional({ nullable: true }) supplier_last_error!: string | null;
+  @ApiProperty({ description: 'A refund is under way (or died half-way: repeat it)' }) refund_under_way!: boolean;
+}
+
+export class MoneySafetyReport {
+  @ApiProperty({ example: '2026-11-22T10:00:00.000Z' }) checked_at!: string;
+  @ApiProperty({ example: 60 }) older_than_minutes!: number;
+  @ApiProperty({ example: 0 }) count!: number;
+  @ApiProperty({ type: [UnsettledReservation] }) reservations!: UnsettledReservation[];
+}
+
+const LIMIT = 1000;
+
+/**
+ * The money-safety check: every reservation whose payment succeeded more than
+ * MONEY_SAFETY_AGE_MINUTES ago and that has neither a supplier confirmation nor a refund —
+ * the customer paid and has no car yet. Run on a schedule (a warning in the log when the list
+ * is not empty), and on demand by operators (admin route, CLI).
+ */
+@Injectable()
+export class MoneySafetyCheck implements OnApplicationBootstrap {
+  private readonly logger = new Logger('MoneySafety');
+  private running = false;
+
+  constructor(
+    private readonly reservations: ReservationsRepository,
+    private readonly clock: Clock,
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(suppliersConfig.KEY) private readonly config: SuppliersConfig,
+    @Inject(outboxConfig.KEY) private readonly outbox: OutboxConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // Background work runs where the outbox runs (not in the CLI, not in HTTP-only processes).
+    if (!this.outbox.enabled) return;
+    this.scheduler.addInterval('money-safety', setInterval(() => void this.tick(), this.config.moneySafety.intervalMs));
+  }
+
+  async run(olderThanMinutes = this.config.moneySafety.ageMinutes): Promise<MoneySafetyReport> {
+    const now = this.clock.now();
+    const rows = await this.reservations.findPaidUnsettled(new Date(now.getTime() - olderThanMinutes * 60_000), LIMIT);
+    return {
+      checked_at: now.toISOString(),
+      older_than_minutes: olderThanMinutes,
+      count: rows.length,
+      reservations: rows.map((r) => ({
+        reservation_code: r.code,
+        status: r.status,
+        supplier_code: r.supplierCode,
+        amount: r.amount,
+        currency: r.currency,
+        paid_at: r.paidAt?.toISOString() ?? null,
+        age_minutes: r.paidAt ? Math.floor((now.getTime() - r.paidAt.getTime()) / 60_000) : 0,
+        needs_attention: r.needsAttention,
+        supplier_attempts: r.supplierAttempts,
+        supplier_last_error: r.supplierLastError,
+        refund_under_way: r.refundRequestedAt !== null,
+      })),
+    };
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      const report = await this.run();
+      if (report.count > 0) {
+        this.logger.warn({
+          msg: `${report.count} paid reservation(s) older than ${report.older_than_minutes} min have neither a supplier confirmation nor a refund`,
+          codes: report.reservations.slice(0, 50).map((r) => r.reservation_code),
+        });
+      }
+    } catch (error) {
+      this.logger.error({ msg: 'money-safety check failed', err: error });
+    } finally {
+      this.running = false;
+    }
+  }
+}

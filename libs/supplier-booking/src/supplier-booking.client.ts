@@ -1,0 +1,153 @@
+import {
+  BrokenCircuitError,
+  CircuitBreakerPolicy,
+  CircuitState,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  IPolicy,
+  retry,
+  TaskCancelledError,
+  timeout,
+  TimeoutStrategy,
+  wrap,
+} from 'cockatiel';
+import { SupplierAnswer, SupplierBookingRequest, SupplierExchange, SupplierUnavailableError } from './supplier-gateway';
+import { SupplierGateways } from './supplier-gateways';
+
+/** One call to a supplier as we record it (`reservation_supplier_requests`), before masking. */
+export interface SupplierCallRecord {
+  operation: 'book' | 'lookup';
+  outcome: 'confirmed' | 'rejected' | 'not_found' | 'unavailable' | 'timeout' | 'circuit_open';
+  exchange: SupplierExchange | null;
+  error: string | null;
+  latencyMs: number;
+}
+
+/** What one booking run ended with. */
+export type BookingResult =
+  | SupplierAnswer
+  | { outcome: 'unavailable'; error: string; retryAfterMs?: number };
+
+export interface BookingRun {
+  result: BookingResult;
+  calls: SupplierCallRecord[];
+}
+
+export interface ResilienceSettings {
+  timeoutMs: number;
+  breaker: { failures: number; halfOpenAfterMs: number };
+  /** Calls within one run after the first (a small retry for blips, not the outage retry). */
+  inCallRetries: number;
+}
+
+/** A Retry-After longer than this is left to the scheduled retry instead of waiting in the call. */
+const MAX_IN_CALL_WAIT_MS = 1000;
+
+const isTransient = (error: Error) =>
+  error instanceof TaskCancelledError ||
+  (error instanceof SupplierUnavailableError && (error.retryAfterMs ?? 0) <= MAX_IN_CALL_WAIT_MS);
+
+/**
+ * Calls the supplier's gateway through cockatiel: per call a timeout, per supplier a circuit
+ * breaker shared by every booking of this process, and a small jittered retry for blips.
+ * After an ambiguous failure (timeout, reset, 5xx: the supplier may have booked) it looks the
+ * booking up by our reference before it books again; so does a run that follows an earlier
+ * run. Every call is recorded.
+ */
+export class SupplierBookingClient {
+  private readonly breakers = new Map<string, CircuitBreakerPolicy>();
+
+  constructor(
+    private readonly gateways: SupplierGateways,
+    private readonly settings: ResilienceSettings,
+  ) {}
+
+  async book(supplierCode: string, request: SupplierBookingRequest, options: { lookupFirst: boolean }): Promise<BookingRun> {
+    const gateway = this.gateways.for(supplierCode);
+    const calls: SupplierCallRecord[] = [];
+    let lookupFirst = options.lookupFirst;
+
+    const run = (operation: SupplierCallRecord['operation'], signal: AbortSignal, work: (record: (e: SupplierExchange) => void) => Promise<SupplierAnswer | null>) => {
+      const call: SupplierCallRecord = { operation, outcome: 'timeout', exchange: null, error: null, latencyMs: 0 };
+      calls.push(call);
+      const started = performance.now();
+      return work((exchange) => (call.exchange = exchange)).then(
+        (answer) => {
+          call.latencyMs = Math.round(performance.now() - started);
+          call.outcome = answer === null ? 'not_found' : answer.outcome;
+          return answer;
+        },
+        (error: unknown) => {
+          call.latencyMs = Math.round(performance.now() - started);
+          call.outcome = signal.aborted ? 'timeout' : 'unavailable';
+          call.error = errorText(error);
+          throw error;
+        },
+      );
+    };
+
+    try {
+      const answer = await this.policy(supplierCode).execute(async ({ signal }) => {
+        if (lookupFirst) {
+          const found = await run('lookup', signal, (onExchange) => gateway.lookup(request.reference, { signal, onExchange }));
+          if (found) return found;
+        }
+        // From here on the supplier may have booked, unless it told us plainly that it did not.
+        const before = lookupFirst;
+        lookupFirst = true;
+        try {
+          return await run('book', signal, (onExchange) => gateway.book(request, { signal, onExchange }));
+        } catch (error) {
+          if (error instanceof SupplierUnavailableError && !error.ambiguous && !signal.aborted) lookupFirst = before;
+          throw error;
+        }
+      });
+      return { result: answer as SupplierAnswer, calls };
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) {
+        calls.push({ operation: 'book', outcome: 'circuit_open', exchange: null, error: `${supplierCode} circuit open`, latencyMs: 0 });
+        return { result: { outcome: 'unavailable', error: `${supplierCode} is failing: circuit open` }, calls };
+      }
+      if (error instanceof SupplierUnavailableError || error instanceof TaskCancelledError) {
+        const retryAfterMs = error instanceof SupplierUnavailableError ? error.retryAfterMs : undefined;
+        return { result: { outcome: 'unavailable', error: errorText(error), retryAfterMs }, calls };
+      }
+      throw error;
+    }
+  }
+
+  /** Circuit state per supplier, for operators and metrics. */
+  circuitStates(): Record<string, 'closed' | 'open' | 'half_open' | 'isolated'> {
+    const names = { [CircuitState.Closed]: 'closed', [CircuitState.Open]: 'open', [CircuitState.HalfOpen]: 'half_open', [CircuitState.Isolated]: 'isolated' } as const;
+    return Object.fromEntries(this.gateways.codes().map((code) => [code, names[this.breaker(code).state]]));
+  }
+
+  private breaker(supplierCode: string): CircuitBreakerPolicy {
+    let breaker = this.breakers.get(supplierCode);
+    if (!breaker) {
+      // Rejections are answers, not failures: only silence, 5xx and 429 count against a supplier.
+      breaker = circuitBreaker(
+        handleWhen((error) => error instanceof SupplierUnavailableError || error instanceof TaskCancelledError),
+        { halfOpenAfter: this.settings.breaker.halfOpenAfterMs, breaker: new ConsecutiveBreaker(this.settings.breaker.failures) },
+      );
+      this.breakers.set(supplierCode, breaker);
+    }
+    return breaker;
+  }
+
+  /** retry(breaker(timeout(call))): each try is timed and counted by the breaker; an open circuit is not retried. */
+  private policy(supplierCode: string): IPolicy<{ signal: AbortSignal }> {
+    const retries = retry(handleWhen(isTransient), {
+      maxAttempts: this.settings.inCallRetries,
+      backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
+    });
+    return wrap(retries, this.breaker(supplierCode), timeout(this.settings.timeoutMs, TimeoutStrategy.Aggressive));
+  }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof TaskCancelledError) return 'timed out';
+  return (error instanceof Error ? error.message : String(error)).slice(0, 500);
+}

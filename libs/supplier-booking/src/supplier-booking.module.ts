@@ -1,0 +1,46 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { OutboxModule, outboxConfig } from '@app/outbox';
+import { PaymentsModule } from '@app/payments';
+import { ReservationsPersistenceModule } from '@app/reservations';
+import { BookWithSupplierHandler } from './book-with-supplier/book-with-supplier.handler';
+import { BookWithSupplierOutboxHandler, RetrySupplierBookingOutboxHandler } from './book-with-supplier/booking.outbox-handlers';
+import { MoneySafetyCheck } from './operators/money-safety.check';
+import { RefundReservationHandler } from './operators/refund-reservation.handler';
+import { RetrySupplierBookingNowHandler } from './operators/retry-supplier-booking-now.handler';
+import { SupplierBookingAdminController } from './operators/supplier-booking-admin.controller';
+import { SupplierBookingClient } from './supplier-booking.client';
+import { SupplierGateways } from './supplier-gateways';
+import { ReservationSupplierRequest } from './supplier-request.entity';
+import { suppliersConfig, SuppliersConfig } from './suppliers.config';
+
+/** Supplier booking (SPEC §6): the booking runs, their retries, and the operators' tools. */
+@Module({
+  imports: [
+    ConfigModule.forFeature(suppliersConfig),
+    ConfigModule.forFeature(outboxConfig),
+    TypeOrmModule.forFeature([ReservationSupplierRequest]),
+    OutboxModule,
+    PaymentsModule,
+    ReservationsPersistenceModule,
+  ],
+  controllers: [SupplierBookingAdminController],
+  providers: [
+    { provide: SupplierGateways, inject: [suppliersConfig.KEY], useFactory: (config: SuppliersConfig) => new SupplierGateways(config) },
+    {
+      provide: SupplierBookingClient,
+      inject: [SupplierGateways, suppliersConfig.KEY],
+      useFactory: (gateways: SupplierGateways, config: SuppliersConfig) =>
+        new SupplierBookingClient(gateways, { timeoutMs: config.timeoutMs, breaker: config.breaker, inCallRetries: 2 }),
+    },
+    BookWithSupplierHandler,
+    BookWithSupplierOutboxHandler,
+    RetrySupplierBookingOutboxHandler,
+    RetrySupplierBookingNowHandler,
+    RefundReservationHandler,
+    MoneySafetyCheck,
+  ],
+  exports: [BookWithSupplierHandler, RetrySupplierBookingNowHandler, RefundReservationHandler, MoneySafetyCheck, SupplierBookingClient],
+})
+export class SupplierBookingModule {}

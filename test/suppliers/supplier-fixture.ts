@@ -1,0 +1,77 @@
+import { OutboxEvent, OutboxStatus } from '@app/outbox';
+import { Reservation } from '@app/reservations';
+import { SimulatedSupplier, SupplierSimulator } from '@app/sandbox/supplier-simulator/supplier-simulator';
+import request from 'supertest';
+import { aCreateBody, aKey } from '../support/builders';
+import { PaymentFixture, startPaymentFixture } from '../payments/payment-fixture';
+import { DatabaseKind } from '../support/test-database';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** The payment fixture plus the three supplier simulators, wired through SUPPLIER_*_URL. */
+export interface SupplierFixture extends PaymentFixture {
+  simulators: Record<SimulatedSupplier, SupplierSimulator>;
+  /** Reserve with a supplier and pay (webhook delivered); returns the code. */
+  reserveAndPay(supplier?: SimulatedSupplier): Promise<string>;
+  reservation(code: string): Promise<Reservation>;
+  /** Waits until the outbox has nothing due or running (retries scheduled later do not count). */
+  settle(timeoutMs?: number): Promise<void>;
+  events(type: string, code: string): Promise<OutboxEvent[]>;
+}
+
+export async function startSupplierFixture(kind: DatabaseKind, env: Record<string, string> = {}): Promise<SupplierFixture> {
+  const simulators = {
+    HERTZ: new SupplierSimulator('HERTZ'),
+    BUDGET: new SupplierSimulator('BUDGET'),
+    EUROPCAR: new SupplierSimulator('EUROPCAR'),
+  };
+  const [hertz, budget, europcar] = await Promise.all(Object.values(simulators).map((simulator) => simulator.start()));
+  const f = await startPaymentFixture(kind, {
+    SUPPLIER_HERTZ_URL: hertz.url,
+    SUPPLIER_BUDGET_URL: budget.url,
+    SUPPLIER_EUROPCAR_URL: europcar.url,
+    SUPPLIER_TIMEOUT_MS: '300',
+    SUPPLIER_BREAKER_FAILURES: '1000',
+    ADMIN_API_TOKEN: ADMIN_TOKEN,
+    ...env,
+  });
+  const outbox = () => f.t.dataSource.getRepository(OutboxEvent);
+
+  const settle = async (timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const busy = await outbox()
+        .createQueryBuilder('e')
+        .where('e.status = :processing OR (e.status = :pending AND e.next_attempt_at <= :now)', {
+          processing: OutboxStatus.PROCESSING,
+          pending: OutboxStatus.PENDING,
+          now: new Date(),
+        })
+        .getCount();
+      if (busy === 0) return;
+      if (Date.now() > deadline) throw new Error(`${busy} outbox event(s) still due or running`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+
+  return {
+    ...f,
+    simulators,
+    reserveAndPay: async (supplier = 'HERTZ') => {
+      const created = await request(f.base)
+        .post('/api/v1/reservations')
+        .set('Idempotency-Key', aKey())
+        .send(aCreateBody({ supplier_code: supplier }))
+        .expect(202);
+      await f.sandbox.succeed(created.body.payment.payment_intent_id);
+      return created.body.reservation_code as string;
+    },
+    reservation: (code) => f.t.dataSource.getRepository(Reservation).findOneByOrFail({ code }),
+    settle,
+    events: (type, code) => outbox().find({ where: { type, aggregateId: code }, order: { id: 'ASC' } }),
+    close: async () => {
+      await f.close();
+      await Promise.all(Object.values(simulators).map((simulator) => simulator.stop()));
+    },
+  };
+}

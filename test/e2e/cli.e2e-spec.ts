@@ -72,4 +72,37 @@ describe('CLI on MySQL', () => {
 
     await expect(cli('outbox:requeue', String(id))).rejects.toMatchObject({ stderr: expect.stringContaining('is PENDING') });
   });
+  it('reservations:list, money-safety and reservations:retry-booking', async () => {
+    const paidAt = new Date(Date.now() - 3 * 3600_000);
+    await dataSource.query(
+      `INSERT INTO reservations (code, status, supplier_code, pickup_office_code, pickup_local, pickup_time_zone, pickup_at,
+        dropoff_office_code, dropoff_local, dropoff_time_zone, dropoff_at, car_category_code, customer_first_name,
+        customer_last_name, customer_email, customer_phone, amount, currency, payment_intent_id, lock_version, created_at,
+        updated_at, paid_at, needs_attention, supplier_attempts, supplier_last_error)
+       VALUES ('CKZQ2W3E', 'CONFIRMED_INTERNAL', 'HERTZ', 'MAD-T4', '2027-03-01T10:00', 'Europe/Madrid', ?, 'BCN-T1',
+        '2027-03-05T10:00', 'Europe/Madrid', ?, 'CDMR', 'Ana', 'Pérez', 'ana@example.com', '+34600111222', 18950, 'EUR',
+        'pi_cli', 4, ?, ?, ?, 1, 2, 'HERTZ rejected: CATEGORY_UNAVAILABLE')`,
+      [paidAt, paidAt, paidAt, paidAt, paidAt],
+    );
+
+    const listed = (await cli('reservations:list', '--status', 'CONFIRMED_INTERNAL', '--needs-attention', 'true')).stdout;
+    expect(listed).toContain('CKZQ2W3E\tCONFIRMED_INTERNAL\tHERTZ\tlock_version=4\tattention=true\tattempts=2\tHERTZ rejected');
+
+    // Something to look at: a non-zero exit, for cron jobs and monitors.
+    const check = await cli('money-safety').catch((error: { code: number; stdout: string }) => error);
+    expect((check as { code: number }).code).toBe(3);
+    expect(JSON.parse(check.stdout).reservations.map((r: { reservation_code: string }) => r.reservation_code)).toEqual(['CKZQ2W3E']);
+
+    await expect(cli('reservations:retry-booking', 'CKZQ2W3E', '--lock-version', '3')).rejects.toMatchObject({
+      stderr: expect.stringContaining('changed by someone else'),
+    });
+    const retried = JSON.parse((await cli('reservations:retry-booking', 'ckzq2w3e', '--lock-version', '4')).stdout);
+    expect(retried).toMatchObject({ reservation_code: 'CKZQ2W3E', operations: { lock_version: 5 } });
+    const [{ n }] = await dataSource.query(
+      "SELECT COUNT(*) AS n FROM outbox_events WHERE type = 'RETRY_SUPPLIER_BOOKING' AND aggregate_id = 'CKZQ2W3E'",
+    );
+    expect(Number(n)).toBe(1);
+    const [{ actor }] = await dataSource.query('SELECT actor FROM reservation_status_history ORDER BY id DESC LIMIT 1');
+    expect(actor).toBe('admin:cli');
+  });
 });

@@ -59,9 +59,13 @@ export class BookWithSupplierHandler {
     const run = await this.client.book(reservation.supplierCode, bookingRequestOf(reservation), {
       lookupFirst: input.lookupFirst || reservation.supplierAttempts > 0,
     });
+    // The first try writes on the copy read before the call (the conditional update checks it
+    // is still current: one read less per booking); a lost race reloads and decides again.
+    let current: Reservation | null = reservation;
     const outcome = await retryOnConcurrentChange(() =>
       this.transactions.run(async (manager) => {
-        const fresh = await this.reservations.findByCode(input.reservationCode, manager);
+        const fresh = current ?? (await this.reservations.findByCode(input.reservationCode, manager));
+        current = null;
         if (!fresh) return 'unknown_reservation';
         await this.record(manager, fresh, attempt, run);
         return this.apply(manager, fresh, attempt, run);

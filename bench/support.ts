@@ -1,0 +1,111 @@
+/** Shared by the TypeScript benchmarks: a throw-away database, the built API, seeded reservations. */
+import { ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Connection, createConnection } from 'mysql2/promise';
+
+export const ROOT = join(__dirname, '..');
+export const SERVER = (process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
+
+/** Runs `work` on a fresh database `rsv_bench_<name>_<time>`, dropped afterwards (also on failure) unless BENCH_KEEP_DATABASE=1. */
+export async function withDatabase<T>(name: string, work: (url: string) => Promise<T>): Promise<T> {
+  const database = `rsv_bench_${name}_${Date.now()}`;
+  const admin = await createConnection({ uri: SERVER });
+  await admin.query(`CREATE DATABASE \`${database}\``);
+  try {
+    return await work(`${SERVER}/${database}`);
+  } finally {
+    if (process.env.BENCH_KEEP_DATABASE === '1') process.stderr.write(`kept database ${database}\n`);
+    else await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await admin.end();
+  }
+}
+
+/** Starts `dist/apps/api/src/main.js` and waits for /health/ready; BENCH_CPU_PROF=1 profiles it. */
+export async function startApi(port: number, env: Record<string, string>): Promise<ChildProcess> {
+  const profile = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/bench-prof'] : [];
+  const child = spawn(process.execPath, [...profile, join(ROOT, 'dist/apps/api/src/main.js')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_SEED_ON_START: 'true',
+      DATABASE_POOL_SIZE: '20',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      SANDBOX: 'false',
+      STRIPE_SECRET_KEY: 'sk_test_bench',
+      STRIPE_API_BASE: 'http://127.0.0.1:9',
+      PAYMENT_JOBS_INTERVAL_MS: '3600000',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`API exited: ${stderr}`);
+    if (Date.now() > deadline) throw new Error(`API not ready: ${stderr}`);
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false);
+    if (ready) return child;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+export async function stopApi(api: ChildProcess | undefined): Promise<void> {
+  if (!api || api.exitCode !== null) return;
+  const exited = new Promise((resolve) => api.once('exit', resolve));
+  api.kill('SIGTERM');
+  await exited;
+}
+
+/** Reservations waiting for their payment, written straight to the database (creation is not measured). */
+export async function insertReservations(db: Connection, count: number, supplierOf: (i: number) => string = () => 'HERTZ'): Promise<string[]> {
+  const codes = Array.from({ length: count }, (_, i) => `B${String(i).padStart(7, '0')}`);
+  const now = new Date();
+  const pickup = new Date(now.getTime() + 30 * 86_400_000);
+  const dropoff = new Date(pickup.getTime() + 4 * 86_400_000);
+  for (let start = 0; start < count; start += 1000) {
+    const rows = codes.slice(start, start + 1000).map((code, i) => [
+      code, 'PAYMENT_IN_PROGRESS', supplierOf(start + i), 'MAD-T4', '2027-03-01T10:00', 'Europe/Madrid', pickup, 'BCN-T1', '2027-03-05T10:00',
+      'Europe/Madrid', dropoff, 'CDMR', 'Ana', 'Pérez', 'ana@example.com', '+34600111222', 18950, 'EUR', `pi_bench_${start + i}`, 1, now, now,
+    ]);
+    await db.query(
+      `INSERT INTO reservations (code, status, supplier_code, pickup_office_code, pickup_local, pickup_time_zone, pickup_at,
+        dropoff_office_code, dropoff_local, dropoff_time_zone, dropoff_at, car_category_code, customer_first_name,
+        customer_last_name, customer_email, customer_phone, amount, currency, payment_intent_id, lock_version, created_at, updated_at) VALUES ?`,
+      [rows],
+    );
+  }
+  return codes;
+}
+
+/** A `payment_intent.succeeded` event for the i-th inserted reservation. */
+export function succeededEvent(code: string, i: number) {
+  return {
+    id: `evt_bench_${i}`,
+    object: 'event',
+    api_version: '2026-10-28.endive',
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    type: 'payment_intent.succeeded',
+    data: { object: { id: `pi_bench_${i}`, object: 'payment_intent', amount: 18950, currency: 'eur', status: 'succeeded', metadata: { reservation_code: code } } },
+  };
+}
+
+/** Appends to `docs/perf/<name>.jsonl` and writes `docs/perf/<name>-latest.json`. */
+export function writeReport(name: string, report: object): void {
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  const dir = join(ROOT, 'docs', 'perf');
+  mkdirSync(dir, { recursive: true });
+  appendFileSync(join(dir, `${name}.jsonl`), `${JSON.stringify(report)}\n`);
+  writeFileSync(join(dir, `${name}-latest.json`), `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/** Nearest-rank percentile of sorted numbers. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}

@@ -1,0 +1,115 @@
+import { Reservation, ReservationStatus } from '@app/reservations';
+import { SimulatedSupplier } from '@app/sandbox/supplier-simulator/supplier-simulator';
+import { ReservationSupplierRequest } from '@app/supplier-booking';
+import { startSupplierFixture, SupplierFixture } from './supplier-fixture';
+
+const RESERVATIONS = 300;
+const SUPPLIERS: SimulatedSupplier[] = ['HERTZ', 'BUDGET', 'EUROPCAR'];
+// 30 % 5xx, 10 % timeouts (half of them after booking), 5 % rejections: on every booking request.
+const CHAOS = { errorRate: 0.3, timeoutRate: 0.05, commitThenTimeoutRate: 0.05, rejectionRate: 0.05, holdMs: 1000 };
+
+/**
+ * Chaos on MySQL: 300 paid reservations over three misbehaving suppliers, booked by the real
+ * outbox drainer with the real resilience policies. Every reservation must end confirmed by the
+ * supplier or by us, operators flagged exactly for the rejections, and once the suppliers
+ * recover every retryable one booked — exactly one booking per reservation at the suppliers.
+ */
+describe('supplier booking under chaos on MySQL', () => {
+  let f: SupplierFixture;
+
+  beforeAll(async () => {
+    f = await startSupplierFixture('mysql', {
+      SUPPLIER_TIMEOUT_MS: '300',
+      SUPPLIER_BREAKER_FAILURES: '5',
+      SUPPLIER_BREAKER_HALF_OPEN_MS: '500',
+      SUPPLIER_RETRY_BASE_SECONDS: '1',
+      SUPPLIER_RETRY_MAX_SECONDS: '2',
+      SUPPLIER_RETRY_MAX_ATTEMPTS: '1000',
+      DATABASE_POOL_SIZE: '20',
+    });
+  });
+  afterAll(async () => {
+    await f.close();
+  });
+
+  it('ends every reservation confirmed, flags exactly the rejected, books each exactly once', async () => {
+    for (const simulator of Object.values(f.simulators)) simulator.setFaults(CHAOS);
+    const codes: string[] = [];
+    for (let start = 0; start < RESERVATIONS; start += 25) {
+      const batch = Array.from({ length: Math.min(25, RESERVATIONS - start) }, (_, i) => f.reserveAndPay(SUPPLIERS[(start + i) % 3]));
+      codes.push(...(await Promise.all(batch)));
+    }
+    const reservations = f.t.dataSource.getRepository(Reservation);
+    const count = (where: Record<string, unknown>) => reservations.countBy(where);
+
+    // Under chaos: nobody stays PAID; each is confirmed by the supplier or, for now, by us.
+    await waitFor(async () => (await count({ status: ReservationStatus.PAID })) === 0, 90_000);
+    const confirmed = await count({ status: ReservationStatus.SUPPLIER_CONFIRMED });
+    const internal = await count({ status: ReservationStatus.CONFIRMED_INTERNAL });
+    expect(confirmed + internal).toBe(RESERVATIONS);
+    expect(internal).toBeGreaterThan(0);
+
+    // The suppliers recover: every retryable one gets booked by the scheduled retries.
+    for (const simulator of Object.values(f.simulators)) simulator.setFaults({});
+    await waitFor(
+      async () =>
+        (await count({ status: ReservationStatus.CONFIRMED_INTERNAL, needsAttention: false })) === 0 &&
+        (await f.t.dataSource.query("SELECT COUNT(*) AS n FROM outbox_events WHERE status IN ('PENDING', 'PROCESSING') AND type <> 'ISSUE_RECEIPT'"))[0].n ==
+          0,
+      90_000,
+    );
+
+    const all = await reservations.find();
+    expect(all).toHaveLength(RESERVATIONS);
+    const rejected = new Set(Object.values(f.simulators).flatMap((simulator) => [...simulator.rejected()]));
+    const flagged = all.filter((r) => r.needsAttention).map((r) => r.code);
+    expect(new Set(flagged)).toEqual(rejected);
+    expect(rejected.size).toBeGreaterThan(0);
+
+    // Rejected: confirmed by us, nothing at the supplier. Otherwise: the supplier's own number.
+    const endings = all.map((reservation) => {
+      const booking = f.simulators[reservation.supplierCode as SimulatedSupplier].bookings().get(reservation.code) ?? null;
+      return rejected.has(reservation.code)
+        ? { code: reservation.code, status: reservation.status, confirmation: booking }
+        : { code: reservation.code, status: reservation.status, confirmation: reservation.supplierConfirmation };
+    });
+    const expected = all.map((reservation) =>
+      rejected.has(reservation.code)
+        ? { code: reservation.code, status: ReservationStatus.CONFIRMED_INTERNAL, confirmation: null }
+        : {
+            code: reservation.code,
+            status: ReservationStatus.SUPPLIER_CONFIRMED,
+            confirmation: f.simulators[reservation.supplierCode as SimulatedSupplier].bookings().get(reservation.code),
+          },
+    );
+    expect(endings).toEqual(expected);
+    // One booking per reservation code, and none for anything else.
+    const booked = Object.values(f.simulators).flatMap((simulator) => [...simulator.bookings().keys()]);
+    expect(booked).toHaveLength(new Set(booked).size);
+    expect(booked.length).toBe(RESERVATIONS - rejected.size);
+    expect(booked.every((code) => codes.includes(code))).toBe(true);
+
+    // The chaos did happen: failures, timeouts, lookups that found a kept booking.
+    const outcomes = await f.t.dataSource
+      .getRepository(ReservationSupplierRequest)
+      .createQueryBuilder('r')
+      .select('r.operation', 'operation')
+      .addSelect('r.outcome', 'outcome')
+      .addSelect('COUNT(*)', 'n')
+      .groupBy('r.operation')
+      .addGroupBy('r.outcome')
+      .getRawMany<{ operation: string; outcome: string; n: string }>();
+    const seen = (operation: string, outcome: string) => Number(outcomes.find((o) => o.operation === operation && o.outcome === outcome)?.n ?? 0);
+    expect(seen('book', 'unavailable')).toBeGreaterThan(0);
+    expect(seen('book', 'timeout')).toBeGreaterThan(0);
+    expect(seen('lookup', 'confirmed')).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

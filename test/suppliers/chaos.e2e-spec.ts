@@ -19,7 +19,7 @@ describe('supplier booking under chaos on MySQL', () => {
 
   beforeAll(async () => {
     f = await startSupplierFixture('mysql', {
-      SUPPLIER_TIMEOUT_MS: '300',
+      SUPPLIER_TIMEOUT_MS: '500',
       SUPPLIER_BREAKER_FAILURES: '5',
       SUPPLIER_BREAKER_HALF_OPEN_MS: '500',
       SUPPLIER_RETRY_BASE_SECONDS: '1',
@@ -61,7 +61,12 @@ describe('supplier booking under chaos on MySQL', () => {
 
     const all = await reservations.find();
     expect(all).toHaveLength(RESERVATIONS);
-    const rejected = new Set(Object.values(f.simulators).flatMap((simulator) => [...simulator.rejected()]));
+    // Refused and never booked. (Under load a rejection may come after our timeout: we never
+    // heard it, so the reference was retried and booked once the faults stopped.)
+    const booked = new Set(Object.values(f.simulators).flatMap((simulator) => [...simulator.bookings().keys()]));
+    const rejected = new Set(
+      Object.values(f.simulators).flatMap((simulator) => [...simulator.rejected()].filter((code) => !booked.has(code))),
+    );
     const flagged = all.filter((r) => r.needsAttention).map((r) => r.code);
     expect(new Set(flagged)).toEqual(rejected);
     expect(rejected.size).toBeGreaterThan(0);
@@ -84,10 +89,10 @@ describe('supplier booking under chaos on MySQL', () => {
     );
     expect(endings).toEqual(expected);
     // One booking per reservation code, and none for anything else.
-    const booked = Object.values(f.simulators).flatMap((simulator) => [...simulator.bookings().keys()]);
-    expect(booked).toHaveLength(new Set(booked).size);
-    expect(booked.length).toBe(RESERVATIONS - rejected.size);
-    expect(booked.every((code) => codes.includes(code))).toBe(true);
+    const bookings = Object.values(f.simulators).flatMap((simulator) => [...simulator.bookings().keys()]);
+    expect(bookings).toHaveLength(booked.size);
+    expect(bookings.length).toBe(RESERVATIONS - rejected.size);
+    expect(bookings.every((code) => codes.includes(code))).toBe(true);
 
     // The chaos did happen: failures, timeouts, lookups that found a kept booking.
     const outcomes = await f.t.dataSource

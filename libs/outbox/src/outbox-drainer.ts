@@ -16,11 +16,8 @@ type Outcome = { id: number; ok: true } | { id: number; ok: false; failure: Fail
 /**
  * Drains the outbox: claims due events in batches, runs their handlers with bounded
  * concurrency, records each outcome. Woken by a schedule (the safety net) and by every
- * enqueue of this process (the fast path). Claims overlap: while one batch runs, events that
- * became due are claimed at once (up to OUTBOX_BATCH_SIZE claimed and unfinished), so a new
- * event waits for a free handler slot, not for the end of the batch before it. Safe with any
- * number of processes: a claim is a lease, and every write afterwards checks that the lease
- * is still ours.
+ * enqueue of this process (the fast path). Safe with any number of processes: a claim is a
+ * lease, and every write afterwards checks that the lease is still ours.
  */
 @Injectable()
 export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -33,12 +30,6 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
   private started = false;
   /** Claimed but not yet started, per lease owner: what shutdown gives back. */
   private readonly waiting = new Map<string, Set<number>>();
-  /** Handler slots (OUTBOX_CONCURRENCY), shared by every claim in flight. */
-  private readonly slots: Semaphore;
-  /** Events claimed and not yet finished, all claims together. */
-  private claimed = 0;
-  /** Drains waiting for a claim to finish or for a nudge (a test may drain beside the schedule). */
-  private readonly waiters = new Set<() => void>();
 
   constructor(
     private readonly repository: OutboxRepository,
@@ -46,9 +37,7 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
     private readonly scheduler: SchedulerRegistry,
     private readonly clock: Clock,
     @Inject(outboxConfig.KEY) private readonly config: OutboxConfig,
-  ) {
-    this.slots = new Semaphore(config.concurrency);
-  }
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.enabled) return;
@@ -70,7 +59,7 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
   nudge(): void {
     if (!this.started || this.stopping) return;
     if (this.draining) {
-      this.poke();
+      this.wanted = true;
       return;
     }
     this.draining = this.drain()
@@ -82,51 +71,22 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
       });
   }
 
-  /** Drains until nothing is due and every claim has finished. Exposed for tests and the CLI. */
+  /** Drains until nothing is due. Exposed for tests and the CLI. */
   async drain(): Promise<number> {
     let handled = 0;
-    const running = new Set<Promise<void>>();
-    try {
-      for (;;) {
-        this.wanted = false;
-        const room = this.config.batchSize - this.claimed;
-        let got = 0;
-        if (room > 0 && !this.stopping) {
-          const claim = await this.claimBatch(room);
-          got = claim.count;
-          handled += got;
-          if (got > 0) {
-            running.add(claim.finished);
-            void claim.finished.finally(() => {
-              running.delete(claim.finished);
-              this.poke();
-            });
-          }
-        }
-        if (this.stopping) break;
-        // A full claim: more may be due at once.
-        if (got > 0 && got === room) continue;
-        if (running.size === 0 && !this.wanted) break;
-        if (!this.wanted) await new Promise<void>((resolve) => this.waiters.add(resolve));
-      }
-    } finally {
-      await Promise.allSettled(running);
+    for (;;) {
+      this.wanted = false;
+      const batch = await this.claimBatch();
+      handled += batch.length;
+      if (batch.length < this.config.batchSize && !this.wanted) return handled;
+      if (this.stopping) return handled;
     }
-    return handled;
-  }
-
-  /** Something changed (a nudge, a claim finished): a waiting drain looks again. */
-  private poke(): void {
-    this.wanted = true;
-    for (const wake of this.waiters) wake();
-    this.waiters.clear();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.started) return;
     this.stopping = true;
     this.scheduler.deleteInterval('outbox-drain');
-    this.poke();
     const now = this.clock.now();
     for (const [owner, ids] of this.waiting) await this.repository.release([...ids], owner, now);
     this.waiting.clear();
@@ -141,31 +101,25 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
-  /** Claims up to `limit` due events and starts them; `finished` settles once all are recorded. */
-  private async claimBatch(limit: number): Promise<{ count: number; finished: Promise<void> }> {
+  private async claimBatch(): Promise<OutboxEvent[]> {
+    if (this.stopping) return [];
     const now = this.clock.now();
     const owner = `${this.processId}#${++this.claims}`;
     const leaseExpiresAt = new Date(now.getTime() + this.config.leaseMs);
-    const batch = await this.repository.claim(owner, limit, now, leaseExpiresAt);
-    if (batch.length === 0) return { count: 0, finished: Promise.resolve() };
+    const batch = await this.repository.claim(owner, this.config.batchSize, now, leaseExpiresAt);
+    if (batch.length === 0) return batch;
     if (this.stopping) {
       // Shutdown began while we were claiming: give the batch straight back.
       await this.repository.release(batch.map((event) => event.id), owner, this.clock.now());
-      return { count: batch.length, finished: Promise.resolve() };
+      return batch;
     }
-    this.claimed += batch.length;
-    const finished = this.process(batch, owner, leaseExpiresAt).finally(() => {
-      this.claimed -= batch.length;
-    });
-    return { count: batch.length, finished };
-  }
 
-  private async process(batch: OutboxEvent[], owner: string, leaseExpiresAt: Date): Promise<void> {
     const waiting = new Set(batch.map((event) => event.id));
     this.waiting.set(owner, waiting);
+    const semaphore = new Semaphore(this.config.concurrency);
     const outcomes = await Promise.all(
       batch.map((event) =>
-        this.slots.runExclusive(async (): Promise<Outcome | undefined> => {
+        semaphore.runExclusive(async (): Promise<Outcome | undefined> => {
           if (this.stopping) return undefined; // given back by shutdown
           waiting.delete(event.id);
           return this.run(event, owner, leaseExpiresAt);
@@ -179,6 +133,7 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
     for (const outcome of outcomes) {
       if (outcome && !outcome.ok) await this.repository.markFailed(outcome.failure, owner);
     }
+    return batch;
   }
 
   private async run(event: OutboxEvent, owner: string, leaseExpiresAt: Date): Promise<Outcome> {

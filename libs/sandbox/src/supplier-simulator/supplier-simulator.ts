@@ -46,8 +46,10 @@ export class SupplierSimulator {
   private readonly bookingsByReference = new Map<string, string>();
   private readonly rejectedReferences = new Set<string>();
   private faults: SupplierFaults = { ...NO_FAULTS };
-  /** Booking requests received, all outcomes included. */
+  /** Booking requests received, all outcomes included (counted once answered or faulted). */
   requests = 0;
+  /** HTTP requests of any kind, counted on arrival (before any added latency). */
+  received = 0;
 
   constructor(readonly supplier: SimulatedSupplier) {}
 
@@ -104,6 +106,7 @@ export class SupplierSimulator {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.received++;
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://simulator');
     if (url.pathname === '/sandbox/faults' && req.method === 'POST') {

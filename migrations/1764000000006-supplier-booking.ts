@@ -16,6 +16,11 @@ export class SupplierBooking1764000000006 implements MigrationInterface {
       new TableColumn({ name: 'refund_id', type: 'varchar', length: '255', isNullable: true }),
       new TableColumn({ name: 'refunded_amount', type: 'int', isNullable: true }),
     ]);
+    // Reservations paid before this release: their last change is the best known payment time,
+    // so that the money-safety check sees them too.
+    await queryRunner.query(
+      "UPDATE reservations SET paid_at = updated_at WHERE status IN ('PAID', 'CONFIRMED_INTERNAL', 'SUPPLIER_CONFIRMED', 'REFUNDED')",
+    );
     // What operators and the money-safety check list: by status and flag.
     await queryRunner.createIndex(
       'reservations',

@@ -1,0 +1,68 @@
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions } from '@app/core';
+import { MIGRATIONS } from '../../migrations';
+import { createTestDatabase, DATABASE_KINDS, TestDatabase } from '../support/test-database';
+
+/** Upgrading a database that already holds reservations, and going back. */
+describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
+  let database: TestDatabase;
+  const open = async (migrations: typeof MIGRATIONS) => {
+    const dataSource = new DataSource(buildDataSourceOptions({ url: database.url, migrations, migrationsRun: false }));
+    await dataSource.initialize();
+    await dataSource.runMigrations({ transaction: 'each' });
+    return dataSource;
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('supplier booking: reservations paid before it get paid_at from their last change; down removes it all', async () => {
+    const before = await open(MIGRATIONS.slice(0, 5));
+    await before.query("INSERT INTO suppliers (code, name, active) VALUES ('HERTZ', 'Hertz', 1)");
+    for (const office of ['MAD-T4', 'BCN-T1']) {
+      await before.query(
+        "INSERT INTO offices (supplier_code, code, name, city, country, time_zone, active) VALUES ('HERTZ', ?, ?, 'X', 'ES', 'Europe/Madrid', 1)",
+        [office, office],
+      );
+    }
+    await before.query("INSERT INTO car_categories (code, description) VALUES ('CDMR', 'Compact')");
+    const insert = (code: string, status: string, updatedAt: string) =>
+      before.query(
+        `INSERT INTO reservations (code, status, supplier_code, pickup_office_code, pickup_local, pickup_time_zone, pickup_at,
+          dropoff_office_code, dropoff_local, dropoff_time_zone, dropoff_at, car_category_code, customer_first_name,
+          customer_last_name, customer_email, customer_phone, amount, currency, lock_version, created_at, updated_at)
+         VALUES (?, ?, 'HERTZ', 'MAD-T4', '2027-03-01T10:00', 'Europe/Madrid', '2027-03-01 09:00:00', 'BCN-T1',
+          '2027-03-05T10:00', 'Europe/Madrid', '2027-03-05 09:00:00', 'CDMR', 'Ana', 'Pérez', 'ana@example.com',
+          '+34600111222', 18950, 'EUR', 1, '2026-11-01 10:00:00', ?)`,
+        [code, status, updatedAt],
+      );
+    await insert('PAIDPAID', 'PAID', '2026-11-01 10:05:00');
+    await insert('WAITWAIT', 'PAYMENT_IN_PROGRESS', '2026-11-01 10:06:00');
+    await before.destroy();
+
+    const after = await open(MIGRATIONS);
+    const rows: Record<string, unknown>[] = await after.query(
+      `SELECT code, CASE WHEN paid_at IS NULL THEN 'none' WHEN paid_at = updated_at THEN 'last change' ELSE 'other' END AS paid,
+              needs_attention, supplier_attempts FROM reservations ORDER BY code`,
+    );
+    expect(rows.map((row) => [row.code, row.paid, Number(row.needs_attention), Number(row.supplier_attempts)])).toEqual([
+      ['PAIDPAID', 'last change', 0, 0],
+      ['WAITWAIT', 'none', 0, 0],
+    ]);
+    expect(await after.query('SELECT COUNT(*) AS n FROM reservation_supplier_requests')).toEqual([{ n: expect.anything() }]);
+
+    await after.undoLastMigration({ transaction: 'each' });
+    const columns: string[] =
+      kind === 'sqlite'
+        ? (await after.query('PRAGMA table_info(reservations)')).map((c: { name: string }) => c.name)
+        : (await after.query('SHOW COLUMNS FROM reservations')).map((c: { Field: string }) => c.Field);
+    expect(columns).not.toContain('paid_at');
+    expect(columns).not.toContain('needs_attention');
+    await expect(after.query('SELECT COUNT(*) FROM reservation_supplier_requests')).rejects.toThrow();
+    await after.destroy();
+  });
+});

@@ -4,6 +4,7 @@ import { Reservations1764000000003 } from './1764000000003-reservations';
 import { OutboxEvents1764000000004 } from './1764000000004-outbox-events';
 import { Payments1764000000005 } from './1764000000005-payments';
 import { SupplierBooking1764000000006 } from './1764000000006-supplier-booking';
+import { Receipts1764000000007 } from './1764000000007-receipts';
 
 /** Every migration, in order; the apps run them at start (DATABASE_MIGRATE_ON_START). */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   OutboxEvents1764000000004,
   Payments1764000000005,
   SupplierBooking1764000000006,
+  Receipts1764000000007,
 ];

@@ -55,6 +55,9 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     ]);
     expect(await after.query('SELECT COUNT(*) AS n FROM reservation_supplier_requests')).toEqual([{ n: expect.anything() }]);
 
+    // Down: receipts (7), then supplier booking (6).
+    await after.undoLastMigration({ transaction: 'each' });
+    await expect(after.query('SELECT COUNT(*) FROM receipts')).rejects.toThrow();
     await after.undoLastMigration({ transaction: 'each' });
     const columns: string[] =
       kind === 'sqlite'

@@ -10,6 +10,7 @@ import {
   LoggingModule,
 } from '@app/core';
 import { OutboxModule } from '@app/outbox';
+import { ReceiptsModule } from '@app/receipts';
 import { ReservationsModule } from '@app/reservations/reservations.module';
 import { SandboxModule } from '@app/sandbox';
 import { StripeWebhookModule } from '@app/stripe-webhook';
@@ -36,6 +37,7 @@ export class AppModule {
         ReservationsModule,
         StripeWebhookModule,
         SupplierBookingModule,
+        ReceiptsModule,
         SandboxModule.forRoot(),
       ],
       providers: [FirstStartSeeding],

@@ -9,3 +9,4 @@ export * from './reservation.view';
 export * from './reservations-persistence.module';
 export * from './reservations.repository';
 export * from './admin/admin-reservation.view';
+export { CustomerLookupQuery } from './get-reservation/get-reservation.controller';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, LessThan, Repository } from 'typeorm';
 import { EntitySql } from '@app/core';
+import { normalizeReservationCode } from './domain/reservation-code';
 import { ReservationStatus } from './domain/reservation-status';
 import { Reservation, ReservationStatusHistory } from './reservation.entity';
 import { ReservationChangedConcurrentlyError } from './reservation.errors';
@@ -36,6 +37,16 @@ export class ReservationsRepository {
       code,
     ])) as Record<string, unknown>[];
     return rows.length > 0 ? reservationSql.hydrate(manager, rows[0]) : null;
+  }
+
+  /**
+   * The customer's lookup: code (any case) and e-mail together, or null — callers answer the
+   * same 404 whichever of the two was wrong.
+   */
+  async findForCustomer(code: string, email: string): Promise<Reservation | null> {
+    const normalized = normalizeReservationCode(code);
+    const reservation = normalized ? await this.findByCode(normalized) : null;
+    return reservation && reservation.belongsTo(email) ? reservation : null;
   }
 
   /** In one of `statuses` and created before `before`, oldest first: what the expiry sweeps. */

@@ -5,7 +5,7 @@ import { ProblemDetails } from '@app/core';
 import { toReservationView, ReservationView } from '../reservation.view';
 import { GetReservationHandler } from './get-reservation.handler';
 
-export class GetReservationQuery {
+export class CustomerLookupQuery {
   @ApiProperty({ example: 'ana@example.com', description: "The customer's e-mail, as given at creation (any case)" })
   @IsDefined({ context: { code: 'REQUEST.FIELD_REQUIRED' } })
   @IsString({ context: { code: 'CUSTOMER.EMAIL_INVALID' } })
@@ -23,7 +23,7 @@ export class GetReservationController {
   @ApiParam({ name: 'code', example: 'K7M2Q9XD', description: 'Reservation code, any letter case' })
   @ApiOkResponse({ type: ReservationView })
   @ApiNotFoundResponse({ type: ProblemDetails, description: 'No reservation with this code and e-mail.' })
-  async get(@Param('code') code: string, @Query() query: GetReservationQuery): Promise<ReservationView> {
+  async get(@Param('code') code: string, @Query() query: CustomerLookupQuery): Promise<ReservationView> {
     return toReservationView(await this.handler.execute({ code, email: query.email }));
   }
 }

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { normalizeReservationCode } from '../domain/reservation-code';
 import { Reservation } from '../reservation.entity';
 import { ReservationNotFoundError } from '../reservation.errors';
 import { ReservationsRepository } from '../reservations.repository';
@@ -10,9 +9,8 @@ export class GetReservationHandler {
 
   /** Code and e-mail together, or nothing: no answer tells which of the two was wrong. */
   async execute(input: { code: string; email: string }): Promise<Reservation> {
-    const code = normalizeReservationCode(input.code);
-    const reservation = code ? await this.reservations.findByCode(code) : null;
-    if (!reservation || !reservation.belongsTo(input.email)) throw new ReservationNotFoundError();
+    const reservation = await this.reservations.findForCustomer(input.code, input.email);
+    if (!reservation) throw new ReservationNotFoundError();
     return reservation;
   }
 }

@@ -1,0 +1,62 @@
+import { Column, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
+
+export type SupplierStatus = 'confirmed' | 'pending';
+
+/** What a receipt says, frozen when it is issued (SPEC §7). */
+export interface ReceiptContent {
+  number: string;
+  version: number;
+  issued_at: string;
+  reservation_code: string;
+  customer: { first_name: string; last_name: string; email: string };
+  supplier: { code: string; name: string };
+  pickup: ReceiptPlace;
+  dropoff: ReceiptPlace;
+  car_category: { code: string; description: string };
+  price: { amount: number; currency: string; formatted: string };
+  payment_reference: string | null;
+  supplier_status: SupplierStatus;
+  supplier_confirmation: string | null;
+  /** Shown instead of a confirmation number while the supplier has not confirmed. */
+  supplier_note: string | null;
+}
+
+export interface ReceiptPlace {
+  office_code: string;
+  office_name: string;
+  city: string;
+  /** Wall-clock time in the office's time zone. */
+  at: string;
+  time_zone: string;
+}
+
+/** One version of a reservation's receipt; (reservation, version) and the number are unique. */
+@Entity({ name: 'receipts' })
+@Unique('UQ_receipts_reservation_version', ['reservationCode', 'version'])
+@Unique('UQ_receipts_number', ['number'])
+export class Receipt {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ name: 'reservation_code', type: 'varchar', length: 8 })
+  reservationCode!: string;
+
+  @Column({ type: 'int' })
+  version!: number;
+
+  @Column({ type: 'varchar', length: 32 })
+  number!: string;
+
+  @Column({ name: 'supplier_status', type: 'varchar', length: 16 })
+  supplierStatus!: SupplierStatus;
+
+  @Column({ type: 'text' })
+  content!: string;
+
+  @Column({ name: 'issued_at', type: 'datetime', precision: 3 })
+  issuedAt!: Date;
+
+  get parsed(): ReceiptContent {
+    return JSON.parse(this.content) as ReceiptContent;
+  }
+}

@@ -43,6 +43,11 @@ describe.each(DATABASE_KINDS)('operators on %s', (kind) => {
 
     const bad = await admin('get', '/reservations').query({ status: 'LOST' }).expect(422);
     expect(bad.body.errors[0]).toMatchObject({ field: 'status', code: 'RESERVATION.STATUS_INVALID' });
+    const page = await admin('get', '/reservations').query({ limit: 0 }).expect(422);
+    expect(page.body.errors[0]).toMatchObject({ field: 'limit', code: 'REQUEST.PAGE_INVALID' });
+    const one = await admin('get', '/reservations').query({ limit: 1 }).expect(200);
+    expect(one.body.items).toHaveLength(1);
+    expect(one.body.next_cursor).toEqual(expect.any(Number));
     await request(f.base).get('/api/v1/admin/reservations').expect(401);
   });
 

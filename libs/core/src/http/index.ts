@@ -1,2 +1,3 @@
 export * from './configure-app';
 export * from './validation';
+export * from './page-query';

@@ -1,14 +1,14 @@
 import { Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsEnum, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { ADMIN_ACTOR, AdminOnly, Clock, ProblemDetails } from '@app/core';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsEnum, IsOptional, Matches } from 'class-validator';
+import { ADMIN_ACTOR, AdminOnly, Clock, CursorPageQuery, ProblemDetails } from '@app/core';
 import { OutboxStatus } from '../outbox-event.entity';
 import { OutboxEventView, toOutboxEventView } from '../outbox-event.view';
 import { OutboxRepository, OutboxStats } from '../outbox.repository';
 import { RequeueOutboxEventHandler } from './requeue-outbox-event.handler';
 
-export class ListOutboxQuery {
+export class ListOutboxQuery extends CursorPageQuery {
   @ApiPropertyOptional({ enum: OutboxStatus })
   @IsOptional()
   @IsEnum(OutboxStatus, { context: { code: 'OUTBOX.STATUS_INVALID' } })
@@ -18,21 +18,6 @@ export class ListOutboxQuery {
   @IsOptional()
   @Matches(/^[A-Z0-9_]{1,64}$/, { context: { code: 'OUTBOX.TYPE_INVALID' } })
   type?: string;
-
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ context: { code: 'REQUEST.PAGE_INVALID' } })
-  @Min(1, { context: { code: 'REQUEST.PAGE_INVALID' } })
-  @Max(500, { context: { code: 'REQUEST.PAGE_INVALID' } })
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'Cursor: the `next_cursor` of the previous page' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ context: { code: 'REQUEST.PAGE_INVALID' } })
-  @Min(1, { context: { code: 'REQUEST.PAGE_INVALID' } })
-  cursor?: number;
 }
 
 export class RequeueQuery {

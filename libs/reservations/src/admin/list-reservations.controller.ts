@@ -1,13 +1,13 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsEnum, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { AdminOnly } from '@app/core';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsEnum, IsOptional } from 'class-validator';
+import { AdminOnly, CursorPageQuery } from '@app/core';
 import { ReservationStatus } from '../domain/reservation-status';
 import { ReservationsRepository } from '../reservations.repository';
 import { AdminReservationView, toAdminReservationView } from './admin-reservation.view';
 
-export class ListReservationsQuery {
+export class ListReservationsQuery extends CursorPageQuery {
   @ApiPropertyOptional({ enum: ReservationStatus })
   @IsOptional()
   @IsEnum(ReservationStatus, { context: { code: 'RESERVATION.STATUS_INVALID' } })
@@ -18,21 +18,6 @@ export class ListReservationsQuery {
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ context: { code: 'REQUEST.FLAG_INVALID' } })
   needs_attention?: boolean;
-
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ context: { code: 'REQUEST.PAGE_INVALID' } })
-  @Min(1, { context: { code: 'REQUEST.PAGE_INVALID' } })
-  @Max(500, { context: { code: 'REQUEST.PAGE_INVALID' } })
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'Cursor: the `next_cursor` of the previous page' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ context: { code: 'REQUEST.PAGE_INVALID' } })
-  @Min(1, { context: { code: 'REQUEST.PAGE_INVALID' } })
-  cursor?: number;
 }
 
 export class ReservationsPage {

@@ -49,6 +49,7 @@ describe.each(DATABASE_KINDS)('operators on %s', (kind) => {
     expect(one.body.items).toHaveLength(1);
     expect(one.body.next_cursor).toEqual(expect.any(Number));
     await request(f.base).get('/api/v1/admin/reservations').expect(401);
+    expect((await admin('get', '/suppliers/circuits').expect(200)).body).toEqual({ HERTZ: 'closed', BUDGET: 'closed', EUROPCAR: 'closed' });
   });
 
   it('retry now: refuses a stale lock_version, then books and records who asked', async () => {

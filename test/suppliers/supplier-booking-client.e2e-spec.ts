@@ -1,7 +1,20 @@
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { SupplierSimulator } from '@app/sandbox/supplier-simulator/supplier-simulator';
-import { maskPersonalData, SupplierBookingClient, SupplierBookingRequest, SupplierGateways, SuppliersConfig } from '@app/supplier-booking';
+import {
+  maskPersonalData,
+  SupplierBookingClient,
+  SupplierBookingRequest,
+  SupplierGateways,
+  SuppliersConfig,
+} from '@app/supplier-booking';
 
-const CUSTOMER = { firstName: 'Zoë', lastName: "O'Brien & Søn <test>", email: 'zoe.obrien@example.com', phone: '+34600111222' };
+const CUSTOMER = {
+  firstName: 'Zoë',
+  lastName: "O'Brien & Søn <test>",
+  email: 'zoe.obrien@example.com',
+  phone: '+34600111222',
+};
 
 const request = (reference: string): SupplierBookingRequest => ({
   reference,
@@ -14,7 +27,11 @@ const request = (reference: string): SupplierBookingRequest => ({
 
 /** The resilience policies (cockatiel) around the real adapters, against the simulators over HTTP. */
 describe('supplier booking client: timeout, retry, lookup before rebooking, circuit breaker', () => {
-  const simulators = { HERTZ: new SupplierSimulator('HERTZ'), BUDGET: new SupplierSimulator('BUDGET'), EUROPCAR: new SupplierSimulator('EUROPCAR') };
+  const simulators = {
+    HERTZ: new SupplierSimulator('HERTZ'),
+    BUDGET: new SupplierSimulator('BUDGET'),
+    EUROPCAR: new SupplierSimulator('EUROPCAR'),
+  };
   let gateways: SupplierGateways;
   let reference = 1000;
   const nextReference = () => `REF${String(reference++).padStart(5, '0')}`;
@@ -46,7 +63,10 @@ describe('supplier booking client: timeout, retry, lookup before rebooking, circ
       const run = await pending;
 
       expect(run.result).toEqual({ outcome: 'confirmed', confirmationNumber: simulator.bookings().get(ref) });
-      expect(run.calls.map((call) => `${call.operation}:${call.outcome}`)).toEqual(['book:timeout', 'lookup:confirmed']);
+      expect(run.calls.map((call) => `${call.operation}:${call.outcome}`)).toEqual([
+        'book:timeout',
+        'lookup:confirmed',
+      ]);
       expect(simulator.requests).toBeGreaterThanOrEqual(1);
       expect([...simulator.bookings().keys()].filter((key) => key === ref)).toHaveLength(1);
     },
@@ -91,7 +111,10 @@ describe('supplier booking client: timeout, retry, lookup before rebooking, circ
 
     const before = simulator.requests;
     const refused = await guarded.book('HERTZ', request(nextReference()), { lookupFirst: false });
-    expect(refused.result).toMatchObject({ outcome: 'unavailable', error: expect.stringContaining('circuit open') });
+    expect(refused.result).toMatchObject({
+      outcome: 'unavailable',
+      error: expect.stringContaining('circuit open'),
+    });
     expect(refused.calls.map((call) => call.outcome)).toEqual(['circuit_open']);
     expect(simulator.requests).toBe(before);
     // Other suppliers are not affected.
@@ -101,8 +124,39 @@ describe('supplier booking client: timeout, retry, lookup before rebooking, circ
     await new Promise((resolve) => setTimeout(resolve, 350));
     const ref = nextReference();
     const recovered = await guarded.book('HERTZ', request(ref), { lookupFirst: false });
-    expect(recovered.result).toEqual({ outcome: 'confirmed', confirmationNumber: simulator.bookings().get(ref) });
+    expect(recovered.result).toEqual({
+      outcome: 'confirmed',
+      confirmationNumber: simulator.bookings().get(ref),
+    });
     expect(guarded.circuitStates().HERTZ).toBe('closed');
+  });
+
+  it('honours a long Retry-After: no retry within the call, the wait handed to the scheduled retry', async () => {
+    let calls = 0;
+    const throttling = createServer((req, res) => {
+      calls++;
+      res
+        .writeHead(429, { 'Retry-After': '120', 'Content-Type': 'application/json' })
+        .end('{"error":"rate_limited"}');
+    });
+    await new Promise<void>((resolve) => throttling.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(throttling.address() as AddressInfo).port}`;
+      const throttled = new SupplierBookingClient(
+        new SupplierGateways({
+          hertz: { baseUrl: url, user: 'u', password: 'p' },
+          budget: { baseUrl: url, apiKey: 'k' },
+          europcar: { baseUrl: url, apiKey: 'k' },
+          timeoutMs: 250,
+        } as SuppliersConfig),
+        { timeoutMs: 250, breaker: { failures: 100, halfOpenAfterMs: 200 }, inCallRetries: 2 },
+      );
+      const run = await throttled.book('BUDGET', request(nextReference()), { lookupFirst: false });
+      expect(run.result).toMatchObject({ outcome: 'unavailable', retryAfterMs: 120_000 });
+      expect(calls).toBe(1);
+    } finally {
+      await new Promise((resolve) => throttling.close(resolve));
+    }
   });
 
   it('records the wire exchange, and masking leaves no personal data in it, however escaped', async () => {
@@ -110,9 +164,16 @@ describe('supplier booking client: timeout, retry, lookup before rebooking, circ
     const run = await client().book('HERTZ', request(ref), { lookupFirst: false });
     const sent = run.calls[0].exchange!.requestBody!;
     expect(sent).toContain('<Surname>O&apos;Brien &amp; Søn &lt;test&gt;</Surname>');
-    const personal = [CUSTOMER.firstName, CUSTOMER.lastName, `${CUSTOMER.firstName} ${CUSTOMER.lastName}`, CUSTOMER.email, CUSTOMER.phone];
+    const personal = [
+      CUSTOMER.firstName,
+      CUSTOMER.lastName,
+      `${CUSTOMER.firstName} ${CUSTOMER.lastName}`,
+      CUSTOMER.email,
+      CUSTOMER.phone,
+    ];
     const masked = maskPersonalData(sent, personal)!;
-    for (const fragment of ['Zoë', 'Brien', 'Søn', 'zoe.obrien', '600111222']) expect(masked).not.toContain(fragment);
+    for (const fragment of ['Zoë', 'Brien', 'Søn', 'zoe.obrien', '600111222'])
+      expect(masked).not.toContain(fragment);
     expect(masked).toContain(ref);
     expect(masked).toContain('MAD-T4');
     const json = maskPersonalData(JSON.stringify(request(ref)), personal)!;

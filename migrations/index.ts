@@ -5,6 +5,7 @@ import { OutboxEvents1764000000004 } from './1764000000004-outbox-events';
 import { Payments1764000000005 } from './1764000000005-payments';
 import { SupplierBooking1764000000006 } from './1764000000006-supplier-booking';
 import { Receipts1764000000007 } from './1764000000007-receipts';
+import { ReceiptEmails1764000000008 } from './1764000000008-receipt-emails';
 
 /** Every migration, in order; the apps run them at start (DATABASE_MIGRATE_ON_START). */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   Payments1764000000005,
   SupplierBooking1764000000006,
   Receipts1764000000007,
+  ReceiptEmails1764000000008,
 ];

@@ -55,14 +55,20 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     ]);
     expect(await after.query('SELECT COUNT(*) AS n FROM reservation_supplier_requests')).toEqual([{ n: expect.anything() }]);
 
-    // Down: receipts (7), then supplier booking (6).
+    const columnsOf = async (table: string): Promise<string[]> =>
+      kind === 'sqlite'
+        ? (await after.query(`PRAGMA table_info(${table})`)).map((c: { name: string }) => c.name)
+        : (await after.query(`SHOW COLUMNS FROM ${table}`)).map((c: { Field: string }) => c.Field);
+
+    // Down: receipt e-mails (8), receipts (7), then supplier booking (6).
+    expect(await columnsOf('receipts')).toEqual(expect.arrayContaining(['email_claimed_until', 'emailed_at', 'email_message_id']));
+    await after.undoLastMigration({ transaction: 'each' });
+    expect(await columnsOf('receipts')).not.toContain('emailed_at');
+    expect(await columnsOf('receipts')).toContain('number');
     await after.undoLastMigration({ transaction: 'each' });
     await expect(after.query('SELECT COUNT(*) FROM receipts')).rejects.toThrow();
     await after.undoLastMigration({ transaction: 'each' });
-    const columns: string[] =
-      kind === 'sqlite'
-        ? (await after.query('PRAGMA table_info(reservations)')).map((c: { name: string }) => c.name)
-        : (await after.query('SHOW COLUMNS FROM reservations')).map((c: { Field: string }) => c.Field);
+    const columns = await columnsOf('reservations');
     expect(columns).not.toContain('paid_at');
     expect(columns).not.toContain('needs_attention');
     await expect(after.query('SELECT COUNT(*) FROM reservation_supplier_requests')).rejects.toThrow();

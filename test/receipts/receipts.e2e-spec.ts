@@ -1,5 +1,9 @@
+import { simpleParser } from 'mailparser';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import request from 'supertest';
 import { IssueReceiptHandler, Receipt, SEND_RECEIPT_EMAIL } from '@app/receipts';
+import { pdfText } from '../support/pdf-text';
 import { DATABASE_KINDS } from '../support/test-database';
 import { startSupplierFixture, SupplierFixture } from '../suppliers/supplier-fixture';
 
@@ -29,6 +33,7 @@ describe.each(DATABASE_KINDS)('receipts on %s', (kind) => {
       number: expect.stringMatching(new RegExp(`^R-${new Date().getUTCFullYear()}-\\d{6}$`)),
       version: 1,
       issued_at: expect.any(String),
+      issuer: { name: 'Reservations API Car Rental', address: ['Calle de Ejemplo 1', '28001 Madrid', 'Spain'], support_email: 'support@reservations.example' },
       reservation_code: code,
       customer: { first_name: 'Ana', last_name: 'Pérez', email: 'ana@example.com' },
       supplier: { code: 'BUDGET', name: 'Budget' },
@@ -77,11 +82,53 @@ describe.each(DATABASE_KINDS)('receipts on %s', (kind) => {
     expect(await receipts(code)).toHaveLength(1);
   });
 
-  it('answers 404 for a wrong e-mail, and RECEIPT.NOT_ISSUED before confirmation', async () => {
+  it('answers 404 for a wrong e-mail, and RECEIPT.NOT_ISSUED before confirmation, for JSON and PDF alike', async () => {
     const code = await f.reserveAndPay();
     await f.settle();
-    expect((await receipt(code, 'someone@example.com').expect(404)).body.code).toBe('RESERVATION.NOT_FOUND');
     const unpaid = await f.reserve();
-    expect((await receipt(unpaid.reservation_code).expect(404)).body.code).toBe('RECEIPT.NOT_ISSUED');
+    for (const path of ['receipt', 'receipt.pdf']) {
+      const wrongEmail = await request(f.base).get(`/api/v1/reservations/${code}/${path}`).query({ email: 'someone@example.com' }).expect(404);
+      expect(wrongEmail.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(wrongEmail.body.code).toBe('RESERVATION.NOT_FOUND');
+      const notIssued = await request(f.base).get(`/api/v1/reservations/${unpaid.reservation_code}/${path}`).query({ email: 'ana@example.com' }).expect(404);
+      expect(notIssued.body.code).toBe('RECEIPT.NOT_ISSUED');
+      const noEmail = await request(f.base).get(`/api/v1/reservations/${code}/${path}`).expect(422);
+      expect(noEmail.body.errors).toEqual([expect.objectContaining({ field: 'email', code: 'REQUEST.FIELD_REQUIRED' })]);
+    }
+  });
+
+  it('serves the latest version as a PDF, the one that was mailed', async () => {
+    const code = await f.reserveAndPay();
+    await f.settle();
+    const json = (await receipt(code).expect(200)).body;
+    const response = await request(f.base)
+      .get(`/api/v1/reservations/${code.toLowerCase()}/receipt.pdf`)
+      .query({ email: 'ANA@example.com' })
+      .buffer(true)
+      .parse((res, callback) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => callback(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    expect(response.headers['content-type']).toBe('application/pdf');
+    expect(response.headers['content-disposition']).toBe(`inline; filename="${json.number}.pdf"`);
+    expect(response.headers['cache-control']).toBe('private, no-store');
+    const { pages, text } = await pdfText(response.body as Buffer);
+    expect(pages).toBe(1);
+    for (const expected of [code, json.number, '€189.50', 'Ana Pérez', json.supplier_confirmation]) expect(text).toContain(expected);
+  });
+
+  it('writes the e-mail as an .eml file under MAIL_DIR when no SMTP_URL is set', async () => {
+    const code = await f.reserveAndPay('EUROPCAR');
+    await f.settle();
+    const [issued] = await receipts(code);
+    expect(issued.emailedAt).toBeInstanceOf(Date);
+    const file = join(process.env.MAIL_DIR!, `receipt-${issued.number}.eml`);
+    const mail = await simpleParser(await readFile(file));
+    expect(mail.to).toMatchObject({ value: [{ name: 'Ana Pérez', address: 'ana@example.com' }] });
+    expect(mail.subject).toBe(`Receipt ${issued.number} for your car rental ${code}`);
+    expect(mail.attachments.map((attachment) => attachment.filename)).toEqual([`${issued.number}.pdf`]);
+    expect((await pdfText(mail.attachments[0].content)).text).toContain(code);
   });
 });

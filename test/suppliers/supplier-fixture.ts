@@ -63,8 +63,17 @@ export async function startSupplierFixture(kind: DatabaseKind, env: Record<strin
         .set('Idempotency-Key', aKey())
         .send(aCreateBody({ supplier_code: supplier }))
         .expect(202);
-      await f.sandbox.succeed(created.body.payment.payment_intent_id);
-      return created.body.reservation_code as string;
+      const code = created.body.reservation_code as string;
+      // Stripe answered too late for the request (a busy machine): the outbox creates the
+      // PaymentIntent, as the product promises, and the lookup shows it.
+      let payment = created.body.payment as { payment_intent_id: string } | null;
+      for (const deadline = Date.now() + 15_000; !payment && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        payment = (await f.lookup(code)).payment as { payment_intent_id: string } | null;
+      }
+      if (!payment) throw new Error(`reservation ${code} has no PaymentIntent after 15 s`);
+      await f.sandbox.succeed(payment.payment_intent_id);
+      return code;
     },
     reservation: (code) => f.t.dataSource.getRepository(Reservation).findOneByOrFail({ code }),
     settle,

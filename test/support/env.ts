@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 process.env.NODE_ENV = 'test';
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
 // Tests start their own Stripe sandbox where they need one; elsewhere Stripe is unreachable
@@ -10,3 +13,6 @@ process.env.STRIPE_API_BASE = 'http://127.0.0.1:9';
 process.env.SUPPLIER_HERTZ_URL = 'http://127.0.0.1:9';
 process.env.SUPPLIER_BUDGET_URL = 'http://127.0.0.1:9';
 process.env.SUPPLIER_EUROPCAR_URL = 'http://127.0.0.1:9';
+// Receipt e-mails: tests that check them start their own SMTP server; elsewhere they are
+// written as .eml files here, not into the working tree.
+process.env.MAIL_DIR = join(tmpdir(), `reservations-tests-mail-${process.pid}`);

@@ -1,2 +1,2 @@
-/** Raised for each receipt version issued; its handler (e-mail) ships with the rest of the receipts issue. */
+/** Raised in the transaction that issues a receipt version: mail it, PDF attached, once. */
 export const SEND_RECEIPT_EMAIL = 'SEND_RECEIPT_EMAIL';

@@ -7,6 +7,8 @@ export interface ReceiptContent {
   number: string;
   version: number;
   issued_at: string;
+  /** The company issuing it, as configured when it was issued. */
+  issuer: ReceiptIssuer;
   reservation_code: string;
   customer: { first_name: string; last_name: string; email: string };
   supplier: { code: string; name: string };
@@ -19,6 +21,12 @@ export interface ReceiptContent {
   supplier_confirmation: string | null;
   /** Shown instead of a confirmation number while the supplier has not confirmed. */
   supplier_note: string | null;
+}
+
+export interface ReceiptIssuer {
+  name: string;
+  address: string[];
+  support_email: string;
 }
 
 export interface ReceiptPlace {
@@ -56,7 +64,14 @@ export class Receipt {
   @Column({ name: 'issued_at', type: 'datetime', precision: 3 })
   issuedAt!: Date;
 
-  get parsed(): ReceiptContent {
-    return JSON.parse(this.content) as ReceiptContent;
-  }
+  /** Set while one handler is sending its e-mail: no other handler sends it until it passes. */
+  @Column({ name: 'email_claimed_until', type: 'datetime', precision: 3, nullable: true })
+  emailClaimedUntil!: Date | null;
+
+  /** When the mail server accepted this version's e-mail (or the `.eml` file was written). */
+  @Column({ name: 'emailed_at', type: 'datetime', precision: 3, nullable: true })
+  emailedAt!: Date | null;
+
+  @Column({ name: 'email_message_id', type: 'varchar', length: 255, nullable: true })
+  emailMessageId!: string | null;
 }

@@ -164,6 +164,29 @@ export class Environment {
 
   @IsOptional() @Transform(toInt) @Min(1000) @IsInt()
   MONEY_SAFETY_INTERVAL_MS?: number;
+
+  @IsOptional() @IsString() @Matches(/^smtps?:\/\/\S+$/, { message: 'must be an SMTP URL like smtp://user:pass@mail.example.com:587 or smtps://…' })
+  SMTP_URL?: string;
+
+  @IsOptional() @IsString() @Matches(/^(?:[^<>\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/, {
+    message: 'must be an address, optionally with a name: "Receipts <receipts@example.com>"',
+  })
+  MAIL_FROM?: string;
+
+  @IsOptional() @IsString()
+  MAIL_DIR?: string;
+
+  @IsOptional() @Transform(toInt) @Min(1000) @Max(10 * 60 * 1000) @IsInt()
+  SMTP_TIMEOUT_MS?: number;
+
+  @IsOptional() @IsString() @Matches(/^[^\r\n]{1,100}$/, { message: 'must be one line of at most 100 characters' })
+  RECEIPT_COMPANY_NAME?: string;
+
+  @IsOptional() @IsString() @Matches(/^[^\r\n]{1,300}$/, { message: 'must be one line of at most 300 characters (";" separates lines)' })
+  RECEIPT_COMPANY_ADDRESS?: string;
+
+  @IsOptional() @IsString() @Matches(/^[^<>@\s]+@[^<>@\s]+$/, { message: 'must be an e-mail address' })
+  RECEIPT_SUPPORT_EMAIL?: string;
 }
 
 export class InvalidEnvironmentError extends Error {}

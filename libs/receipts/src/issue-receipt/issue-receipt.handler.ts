@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { CatalogRepository } from '@app/catalog';
 import { Clock, isUniqueViolation, TransactionRunner } from '@app/core';
@@ -7,6 +7,8 @@ import { Reservation, ReservationsRepository, ReservationStatus } from '@app/res
 import { ISSUE_RECEIPT } from '@app/supplier-booking';
 import { SEND_RECEIPT_EMAIL } from '../receipt-events';
 import { Receipt, ReceiptContent, SupplierStatus } from '../receipt.entity';
+import { receiptsConfig, ReceiptsConfig } from '../receipts.config';
+import { ReceiptsRepository } from '../receipts.repository';
 
 export type IssueOutcome = 'issued' | 'up_to_date' | 'not_confirmed';
 
@@ -25,7 +27,9 @@ export class IssueReceiptHandler {
     private readonly catalog: CatalogRepository,
     private readonly transactions: TransactionRunner,
     private readonly outbox: Outbox,
+    private readonly receipts: ReceiptsRepository,
     private readonly clock: Clock,
+    @Inject(receiptsConfig.KEY) private readonly config: ReceiptsConfig,
   ) {}
 
   async execute(reservationCode: string): Promise<IssueOutcome> {
@@ -35,7 +39,7 @@ export class IssueReceiptHandler {
         if (!reservation) throw new NonRetryableOutboxError(`no reservation ${reservationCode}`);
         const status = supplierStatusOf(reservation);
         if (!status) return 'not_confirmed';
-        const latest = await manager.findOne(Receipt, { where: { reservationCode }, order: { version: 'DESC' } });
+        const latest = await this.receipts.latestFor(reservationCode, manager);
         if (latest && (latest.supplierStatus === 'confirmed' || latest.supplierStatus === status)) return 'up_to_date';
         await this.issue(manager, reservation, status, (latest?.version ?? 0) + 1);
         return 'issued';
@@ -50,6 +54,7 @@ export class IssueReceiptHandler {
   private async issue(manager: EntityManager, reservation: Reservation, status: SupplierStatus, version: number): Promise<void> {
     const issuedAt = this.clock.now();
     const catalog = await this.catalog.snapshot();
+    const company = this.config.company;
     const place = (officeCode: string, at: string, timeZone: string) => {
       const office = catalog.office(reservation.supplierCode, officeCode);
       return { office_code: officeCode, office_name: office?.name ?? officeCode, city: office?.city ?? '', at, time_zone: timeZone };
@@ -69,6 +74,7 @@ export class IssueReceiptHandler {
       number,
       version,
       issued_at: issuedAt.toISOString(),
+      issuer: { name: company.name, address: company.address, support_email: company.supportEmail },
       reservation_code: reservation.code,
       customer: { first_name: reservation.customerFirstName, last_name: reservation.customerLastName, email: reservation.customerEmail },
       supplier: { code: reservation.supplierCode, name: catalog.supplier(reservation.supplierCode)?.name ?? reservation.supplierCode },
@@ -90,7 +96,6 @@ export class IssueReceiptHandler {
       aggregateType: 'receipt',
       aggregateId: number,
       payload: { receiptNumber: number },
-      parkUntilHandled: true,
     });
   }
 }

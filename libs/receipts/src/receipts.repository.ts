@@ -1,0 +1,58 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { TransactionRunner } from '@app/core';
+import { Receipt, ReceiptContent } from './receipt.entity';
+import { receiptsConfig, ReceiptsConfig } from './receipts.config';
+
+/** Receipts and the claim that keeps a version's e-mail to one sender at a time. */
+@Injectable()
+export class ReceiptsRepository {
+  constructor(
+    @InjectRepository(Receipt) private readonly receipts: Repository<Receipt>,
+    private readonly transactions: TransactionRunner,
+    @Inject(receiptsConfig.KEY) private readonly config: ReceiptsConfig,
+  ) {}
+
+  latestFor(reservationCode: string, manager: EntityManager = this.receipts.manager): Promise<Receipt | null> {
+    return manager.findOne(Receipt, { where: { reservationCode }, order: { version: 'DESC' } });
+  }
+
+  findByNumber(number: string): Promise<Receipt | null> {
+    return this.receipts.findOneBy({ number });
+  }
+
+  /** What the receipt says; one issued before the issuer was recorded shows today's issuer. */
+  contentOf(receipt: Receipt): ReceiptContent {
+    const content = JSON.parse(receipt.content) as ReceiptContent;
+    const { name, address, supportEmail } = this.config.company;
+    return { ...content, issuer: content.issuer ?? { name, address, support_email: supportEmail } };
+  }
+
+  /**
+   * Takes the right to send this version's e-mail until `until`: true for one caller only,
+   * and never once it was sent. A sender that died lets the claim lapse.
+   */
+  async claimEmail(id: number, now: Date, until: Date): Promise<boolean> {
+    const result = await this.transactions.single((manager) =>
+      manager
+        .createQueryBuilder()
+        .update(Receipt)
+        .set({ emailClaimedUntil: until })
+        .where('id = :id AND emailed_at IS NULL AND (email_claimed_until IS NULL OR email_claimed_until < :now)', { id, now })
+        .execute(),
+    );
+    return result.affected === 1;
+  }
+
+  async markEmailed(id: number, at: Date, messageId: string): Promise<void> {
+    await this.transactions.single((manager) =>
+      manager.update(Receipt, { id }, { emailedAt: at, emailMessageId: messageId, emailClaimedUntil: null }),
+    );
+  }
+
+  /** The send failed: the next attempt may claim at once. */
+  async releaseEmailClaim(id: number): Promise<void> {
+    await this.transactions.single((manager) => manager.update(Receipt, { id }, { emailClaimedUntil: null }));
+  }
+}

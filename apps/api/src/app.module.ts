@@ -8,6 +8,7 @@ import {
   HealthModule,
   IdempotencyModule,
   LoggingModule,
+  MetricsModule,
 } from '@app/core';
 import { OutboxModule } from '@app/outbox';
 import { ReceiptsModule } from '@app/receipts';
@@ -31,6 +32,7 @@ export class AppModule {
         DatabaseModule.forRoot({ migrations: MIGRATIONS }),
         ScheduleModule.forRoot(),
         HealthModule,
+        MetricsModule,
         IdempotencyModule,
         OutboxModule,
         CatalogModule,

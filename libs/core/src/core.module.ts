@@ -1,10 +1,11 @@
 import { Global, Module } from '@nestjs/common';
+import { Metrics } from './metrics/metrics';
 import { Clock, SystemClock } from './time/clock';
 
-/** Ports with one production adapter that every slice may use. */
+/** What every slice may use: the clock, and this process's metrics registry. */
 @Global()
 @Module({
-  providers: [{ provide: Clock, useClass: SystemClock }],
-  exports: [Clock],
+  providers: [{ provide: Clock, useClass: SystemClock }, Metrics],
+  exports: [Clock, Metrics],
 })
 export class CoreModule {}

@@ -1,4 +1,5 @@
 export * from './admin/admin.guard';
+export * from './admin/bearer-token';
 export * from './config';
 export * from './database';
 export * from './errors';
@@ -6,5 +7,6 @@ export * from './health/health.module';
 export * from './http';
 export * from './idempotency';
 export * from './logging/logging.module';
+export * from './metrics';
 export * from './time/clock';
 export * from './core.module';

@@ -10,6 +10,7 @@ import { OutboxDrainer } from './outbox-drainer';
 import { OutboxEvent } from './outbox-event.entity';
 import { OutboxHandlerRegistry } from './outbox-handler';
 import { outboxConfig } from './outbox.config';
+import { OutboxMetrics } from './outbox.metrics';
 import { OutboxRepository } from './outbox.repository';
 
 /**
@@ -25,6 +26,7 @@ import { OutboxRepository } from './outbox.repository';
     OutboxRepository,
     OutboxHandlerRegistry,
     OutboxDrainer,
+    OutboxMetrics,
     RequeueOutboxEventHandler,
     OutboxStatsCommand,
     OutboxListCommand,

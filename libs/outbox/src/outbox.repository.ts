@@ -178,6 +178,30 @@ export class OutboxRepository {
     };
   }
 
+  /**
+   * What the metrics show, cheaply enough for every scrape: only unfinished and DEAD rows are
+   * counted (the `(status, type)` index), never the DONE history.
+   */
+  async backlog(now: Date): Promise<{ type: string; status: OutboxStatus; count: number; oldestDue: Date | null }[]> {
+    const rows: { type: string; status: OutboxStatus; count: string | number; oldest: Date | string | null }[] = await this.events
+      .createQueryBuilder('e')
+      .select('e.type', 'type')
+      .addSelect('e.status', 'status')
+      .addSelect('COUNT(*)', 'count')
+      .addSelect('MIN(e.nextAttemptAt)', 'oldest')
+      .where('e.status IN (:...statuses)', { statuses: [OutboxStatus.PENDING, OutboxStatus.PROCESSING, OutboxStatus.DEAD] })
+      .andWhere('(e.status <> :pending OR e.nextAttemptAt <= :now)', { pending: OutboxStatus.PENDING, now })
+      .groupBy('e.type')
+      .addGroupBy('e.status')
+      .getRawMany();
+    return rows.map((row) => ({
+      type: row.type,
+      status: row.status,
+      count: Number(row.count),
+      oldestDue: row.status === OutboxStatus.PENDING && row.oldest ? asDate(row.oldest) : null,
+    }));
+  }
+
   /** Types due or running (PENDING or PROCESSING, parked ones aside): each needs a handler here. */
   async pendingTypes(): Promise<string[]> {
     const rows: { type: string }[] = await this.events
@@ -202,4 +226,9 @@ export class OutboxRepository {
     );
     return result.affected ?? 0;
   }
+}
+
+/** A raw MIN() comes back as a Date (mysql2) or as the stored text, in UTC (SQLite). */
+function asDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
 }

@@ -7,6 +7,7 @@ import { ReservationsPersistenceModule } from '@app/reservations';
 import { GetReceiptController, GetReceiptHandler } from './get-receipt/get-receipt.controller';
 import { IssueReceiptHandler, IssueReceiptOutboxHandler } from './issue-receipt/issue-receipt.handler';
 import { Receipt } from './receipt.entity';
+import { ReceiptMetrics } from './receipt.metrics';
 import { receiptsConfig } from './receipts.config';
 import { ReceiptsRepository } from './receipts.repository';
 import { ReceiptPdfRenderer } from './render/receipt-pdf.renderer';
@@ -25,6 +26,7 @@ import { SendReceiptEmailHandler, SendReceiptEmailOutboxHandler } from './send-r
   controllers: [GetReceiptController],
   providers: [
     ReceiptsRepository,
+    ReceiptMetrics,
     IssueReceiptHandler,
     IssueReceiptOutboxHandler,
     GetReceiptHandler,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Reservation, ReservationStatusHistory } from './reservation.entity';
+import { ReservationMetrics } from './reservation.metrics';
 import { ReservationsRepository } from './reservations.repository';
 
 /**
@@ -9,7 +10,7 @@ import { ReservationsRepository } from './reservations.repository';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Reservation, ReservationStatusHistory])],
-  providers: [ReservationsRepository],
+  providers: [ReservationsRepository, ReservationMetrics],
   exports: [ReservationsRepository],
 })
 export class ReservationsPersistenceModule {}

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, LessThan, Repository } from 'typeorm';
-import { EntitySql } from '@app/core';
+import { EntitySql, TransactionRunner } from '@app/core';
 import { normalizeReservationCode } from './domain/reservation-code';
 import { ReservationStatus } from './domain/reservation-status';
 import { Reservation, ReservationStatusHistory } from './reservation.entity';
 import { ReservationChangedConcurrentlyError } from './reservation.errors';
+import { ReservationMetrics } from './reservation.metrics';
 
 /** Columns a status change may touch; the rest of a reservation is written once. */
 const MUTABLE_COLUMNS = [
@@ -29,7 +30,11 @@ const historySql = new EntitySql(ReservationStatusHistory);
 
 @Injectable()
 export class ReservationsRepository {
-  constructor(@InjectRepository(Reservation) private readonly reservations: Repository<Reservation>) {}
+  constructor(
+    @InjectRepository(Reservation) private readonly reservations: Repository<Reservation>,
+    private readonly transactions: TransactionRunner,
+    private readonly metrics: ReservationMetrics,
+  ) {}
 
   /** Hand-written SQL: the webhook and the booking handlers read a reservation per event. */
   async findByCode(code: string, manager: EntityManager = this.reservations.manager): Promise<Reservation | null> {
@@ -100,6 +105,7 @@ export class ReservationsRepository {
   async insert(manager: EntityManager, reservation: Reservation): Promise<Reservation> {
     await manager.insert(Reservation, reservation);
     await this.writeHistory(manager, reservation, reservation.createdAt);
+    this.transactions.afterCommit(manager, () => this.metrics.created.inc({ supplier: reservation.supplierCode }));
     return reservation;
   }
 
@@ -140,6 +146,7 @@ export class ReservationsRepository {
         actor: change.actor,
         createdAt: at,
       });
+      this.transactions.afterCommit(manager, () => this.metrics.transitions.inc({ from: change.from ?? 'none', to: change.to }));
     }
   }
 }

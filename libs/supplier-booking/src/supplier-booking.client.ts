@@ -42,6 +42,9 @@ export interface ResilienceSettings {
   inCallRetries: number;
 }
 
+/** Told of every call once its run is over: the metrics. */
+export type SupplierCallObserver = (supplierCode: string, call: SupplierCallRecord) => void;
+
 /** A Retry-After longer than this is left to the scheduled retry instead of waiting in the call. */
 const MAX_IN_CALL_WAIT_MS = 1000;
 
@@ -62,14 +65,21 @@ export class SupplierBookingClient {
   constructor(
     private readonly gateways: SupplierGateways,
     private readonly settings: ResilienceSettings,
+    private readonly observe: SupplierCallObserver = () => undefined,
   ) {}
 
   async book(supplierCode: string, request: SupplierBookingRequest, options: { lookupFirst: boolean }): Promise<BookingRun> {
+    const run = await this.run(supplierCode, request, options);
+    for (const call of run.calls) this.observe(supplierCode, call);
+    return run;
+  }
+
+  private async run(supplierCode: string, request: SupplierBookingRequest, options: { lookupFirst: boolean }): Promise<BookingRun> {
     const gateway = this.gateways.for(supplierCode);
     const calls: SupplierCallRecord[] = [];
     let lookupFirst = options.lookupFirst;
 
-    const run = (operation: SupplierCallRecord['operation'], signal: AbortSignal, work: (record: (e: SupplierExchange) => void) => Promise<SupplierAnswer | null>) => {
+    const attempt = (operation: SupplierCallRecord['operation'], signal: AbortSignal, work: (record: (e: SupplierExchange) => void) => Promise<SupplierAnswer | null>) => {
       const call: SupplierCallRecord = { operation, outcome: 'timeout', exchange: null, error: null, latencyMs: 0 };
       calls.push(call);
       const started = performance.now();
@@ -91,14 +101,14 @@ export class SupplierBookingClient {
     try {
       const answer = await this.policy(supplierCode).execute(async ({ signal }) => {
         if (lookupFirst) {
-          const found = await run('lookup', signal, (onExchange) => gateway.lookup(request.reference, { signal, onExchange }));
+          const found = await attempt('lookup', signal, (onExchange) => gateway.lookup(request.reference, { signal, onExchange }));
           if (found) return found;
         }
         // From here on the supplier may have booked, unless it told us plainly that it did not.
         const before = lookupFirst;
         lookupFirst = true;
         try {
-          return await run('book', signal, (onExchange) => gateway.book(request, { signal, onExchange }));
+          return await attempt('book', signal, (onExchange) => gateway.book(request, { signal, onExchange }));
         } catch (error) {
           if (error instanceof SupplierUnavailableError && !error.ambiguous && !signal.aborted) lookupFirst = before;
           throw error;

@@ -12,6 +12,7 @@ import { RetrySupplierBookingNowHandler } from './operators/retry-supplier-booki
 import { SupplierBookingAdminController } from './operators/supplier-booking-admin.controller';
 import { SupplierBookingClient } from './supplier-booking.client';
 import { SupplierGateways } from './supplier-gateways';
+import { SupplierMetrics } from './supplier.metrics';
 import { ReservationSupplierRequest } from './supplier-request.entity';
 import { suppliersConfig, SuppliersConfig } from './suppliers.config';
 
@@ -28,11 +29,16 @@ import { suppliersConfig, SuppliersConfig } from './suppliers.config';
   controllers: [SupplierBookingAdminController],
   providers: [
     { provide: SupplierGateways, inject: [suppliersConfig.KEY], useFactory: (config: SuppliersConfig) => new SupplierGateways(config) },
+    SupplierMetrics,
     {
       provide: SupplierBookingClient,
-      inject: [SupplierGateways, suppliersConfig.KEY],
-      useFactory: (gateways: SupplierGateways, config: SuppliersConfig) =>
-        new SupplierBookingClient(gateways, { timeoutMs: config.timeoutMs, breaker: config.breaker, inCallRetries: 2 }),
+      inject: [SupplierGateways, suppliersConfig.KEY, SupplierMetrics],
+      useFactory: (gateways: SupplierGateways, config: SuppliersConfig, metrics: SupplierMetrics) => {
+        const settings = { timeoutMs: config.timeoutMs, breaker: config.breaker, inCallRetries: 2 };
+        const client = new SupplierBookingClient(gateways, settings, (supplier, call) => metrics.observeCall(supplier, call));
+        metrics.watchCircuits(() => client.circuitStates());
+        return client;
+      },
     },
     BookWithSupplierHandler,
     BookWithSupplierOutboxHandler,

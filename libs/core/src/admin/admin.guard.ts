@@ -1,9 +1,9 @@
 import { applyDecorators, CanActivate, createParamDecorator, ExecutionContext, Inject, Injectable, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiNotFoundResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { adminConfig, AdminConfig } from '../config';
 import { NotFoundError, DomainError } from '../errors';
+import { BearerToken } from './bearer-token';
 
 export class AdminUnauthorizedError extends DomainError {
   readonly code = 'AUTH.UNAUTHORIZED';
@@ -24,29 +24,22 @@ export class AdminDisabledError extends NotFoundError {
 export const ADMIN_ACTOR = 'admin';
 
 /**
- * Operators' routes: `Authorization: Bearer $ADMIN_API_TOKEN`, compared in constant time
- * (both sides hashed first, so that even the length does not leak). With no token configured
- * the routes do not exist (404).
+ * Operators' routes: `Authorization: Bearer $ADMIN_API_TOKEN`, compared in constant time.
+ * With no token configured the routes do not exist (404).
  */
 @Injectable()
 export class AdminGuard implements CanActivate {
-  private readonly expected?: Buffer;
+  private readonly token?: BearerToken;
 
   constructor(@Inject(adminConfig.KEY) config: AdminConfig) {
-    this.expected = config.token ? digest(config.token) : undefined;
+    this.token = config.token ? new BearerToken(config.token) : undefined;
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (!this.expected) throw new AdminDisabledError();
-    const header = context.switchToHttp().getRequest<Request>().header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match || !timingSafeEqual(digest(match[1]), this.expected)) throw new AdminUnauthorizedError();
+    if (!this.token) throw new AdminDisabledError();
+    if (!this.token.matches(context.switchToHttp().getRequest<Request>().header('authorization'))) throw new AdminUnauthorizedError();
     return true;
   }
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 const OPERATOR_NAME = /^[A-Za-z0-9._@-]{1,64}$/;

@@ -52,8 +52,14 @@ export const adminConfig = registerAs('admin', () => ({
   token: parseEnvironment().ADMIN_API_TOKEN,
 }));
 
+export const metricsConfig = registerAs('metrics', () => ({
+  /** Set: `GET /metrics` wants `Authorization: Bearer <token>`; unset: it is open (keep it off the public edge). */
+  token: parseEnvironment().METRICS_TOKEN,
+}));
+
 export type HttpConfig = ReturnType<typeof httpConfig>;
 export type DatabaseConfig = ReturnType<typeof databaseConfig>;
 export type LoggingConfig = ReturnType<typeof loggingConfig>;
 export type IdempotencyConfig = ReturnType<typeof idempotencyConfig>;
 export type AdminConfig = ReturnType<typeof adminConfig>;
+export type MetricsConfig = ReturnType<typeof metricsConfig>;

@@ -90,6 +90,9 @@ export class Environment {
   @IsOptional() @IsString() @Matches(/^\S{16,}$/, { message: 'must be at least 16 characters without spaces' })
   ADMIN_API_TOKEN?: string;
 
+  @IsOptional() @IsString() @Matches(/^\S{16,}$/, { message: 'must be at least 16 characters without spaces' })
+  METRICS_TOKEN?: string;
+
   @IsOptional() @Transform(toBoolean) @IsBoolean()
   OUTBOX_ENABLED?: boolean;
 

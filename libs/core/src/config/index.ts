@@ -1,5 +1,5 @@
 import { ConfigModule } from '@nestjs/config';
-import { adminConfig, databaseConfig, httpConfig, idempotencyConfig, loggingConfig } from './configuration';
+import { adminConfig, databaseConfig, httpConfig, idempotencyConfig, loggingConfig, metricsConfig } from './configuration';
 import { parseEnvironment } from './environment';
 
 export * from './configuration';
@@ -10,7 +10,7 @@ export function configModule() {
   return ConfigModule.forRoot({
     isGlobal: true,
     ignoreEnvFile: process.env.NODE_ENV === 'test',
-    load: [httpConfig, databaseConfig, loggingConfig, idempotencyConfig, adminConfig],
+    load: [httpConfig, databaseConfig, loggingConfig, idempotencyConfig, adminConfig, metricsConfig],
     validate: (raw) => {
       parseEnvironment(raw);
       return raw;

@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { HttpConfig } from '../config';
 import { ProblemDetails, ProblemDetailsFilter } from '../errors';
 import { requestIdFor } from '../logging/logging.module';
+import { httpMetricsMiddleware, Metrics } from '../metrics';
 import { createValidationPipe } from './validation';
 
 export const API_PREFIX = 'api/v1';
@@ -23,13 +24,14 @@ export function configureApp(app: NestExpressApplication): INestApplication {
     requestIdFor(request, response);
     next();
   });
+  app.use(httpMetricsMiddleware(app.get(Metrics)));
   app.useBodyParser('json', { limit: http.bodyLimitBytes });
   const server = app.getHttpServer() as Server;
   server.keepAliveTimeout = http.keepAliveTimeoutMs;
   // Node requires the headers timeout to exceed the keep-alive timeout.
   server.headersTimeout = http.keepAliveTimeoutMs + 1000;
   app.disable('x-powered-by');
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.enableShutdownHooks();

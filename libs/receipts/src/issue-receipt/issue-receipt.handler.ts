@@ -7,6 +7,7 @@ import { Reservation, ReservationsRepository, ReservationStatus } from '@app/res
 import { ISSUE_RECEIPT } from '@app/supplier-booking';
 import { SEND_RECEIPT_EMAIL } from '../receipt-events';
 import { Receipt, ReceiptContent, SupplierStatus } from '../receipt.entity';
+import { ReceiptMetrics } from '../receipt.metrics';
 import { receiptsConfig, ReceiptsConfig } from '../receipts.config';
 import { ReceiptsRepository } from '../receipts.repository';
 
@@ -28,6 +29,7 @@ export class IssueReceiptHandler {
     private readonly transactions: TransactionRunner,
     private readonly outbox: Outbox,
     private readonly receipts: ReceiptsRepository,
+    private readonly metrics: ReceiptMetrics,
     private readonly clock: Clock,
     @Inject(receiptsConfig.KEY) private readonly config: ReceiptsConfig,
   ) {}
@@ -97,6 +99,7 @@ export class IssueReceiptHandler {
       aggregateId: number,
       payload: { receiptNumber: number },
     });
+    this.transactions.afterCommit(manager, () => this.metrics.issued.inc({ supplier_status: status }));
   }
 }
 

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '@app/core';
 import { NonRetryableOutboxError, OutboxEventHandler, OutboxHandler, OutboxMessage, RetryOutboxEventLater } from '@app/outbox';
 import { SEND_RECEIPT_EMAIL } from '../receipt-events';
+import { ReceiptMetrics } from '../receipt.metrics';
 import { receiptsConfig, ReceiptsConfig } from '../receipts.config';
 import { ReceiptsRepository } from '../receipts.repository';
 import { composeReceiptEmail } from '../render/receipt-email';
@@ -22,6 +23,7 @@ export class SendReceiptEmailHandler {
     private readonly receipts: ReceiptsRepository,
     private readonly renderer: ReceiptPdfRenderer,
     private readonly mailer: ReceiptMailer,
+    private readonly metrics: ReceiptMetrics,
     private readonly clock: Clock,
     @Inject(receiptsConfig.KEY) private readonly config: ReceiptsConfig,
   ) {}
@@ -40,6 +42,7 @@ export class SendReceiptEmailHandler {
       throw new RetryOutboxEventLater(claimMs, `receipt ${receiptNumber} is being mailed by another worker`);
     }
 
+    let sent = false;
     try {
       const content = this.receipts.contentOf(receipt);
       const body = composeReceiptEmail(content);
@@ -50,9 +53,12 @@ export class SendReceiptEmailHandler {
         messageId,
         attachments: [{ filename: `${receipt.number}.pdf`, content: await this.renderer.render(content), contentType: 'application/pdf' }],
       });
+      sent = true;
+      this.metrics.emails.inc({ outcome: 'sent', via: this.mailer.mode });
       await this.receipts.markEmailed(receipt.id, this.clock.now(), messageId);
       return 'sent';
     } catch (error) {
+      if (!sent) this.metrics.emails.inc({ outcome: 'failed', via: this.mailer.mode });
       await this.receipts.releaseEmailClaim(receipt.id).catch(() => undefined);
       throw mailError(error);
     }

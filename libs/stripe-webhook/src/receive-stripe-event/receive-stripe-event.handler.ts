@@ -5,6 +5,7 @@ import { Clock, EntitySql, isUniqueViolation, TransactionRunner } from '@app/cor
 import { ApplyPaymentOutcomeHandler, stripeConfig, StripeConfig } from '@app/payments';
 import { PaymentOutcome } from '@app/reservations';
 import { StripeWebhookEvent } from '../stripe-webhook-event.entity';
+import { StripeWebhookMetrics } from '../stripe-webhook.metrics';
 import { WebhookSignatureInvalidError } from '../stripe-webhook.errors';
 
 /** Stripe's default tolerance: a signature older than this is a replay. */
@@ -39,11 +40,24 @@ export class ReceiveStripeEventHandler {
     private readonly applyOutcome: ApplyPaymentOutcomeHandler,
     private readonly transactions: TransactionRunner,
     private readonly clock: Clock,
+    private readonly metrics: StripeWebhookMetrics,
     @Inject(stripeConfig.KEY) private readonly config: StripeConfig,
   ) {}
 
   async execute(rawBody: Buffer | undefined, signature: string | undefined): Promise<EventOutcome> {
-    const event = this.verify(rawBody, signature);
+    let event: Stripe.Event;
+    try {
+      event = this.verify(rawBody, signature);
+    } catch (error) {
+      this.metrics.events.inc({ type: 'unverified', outcome: 'invalid_signature' });
+      throw error;
+    }
+    const outcome = await this.receive(event);
+    this.metrics.events.inc({ type: event.type, outcome });
+    return outcome;
+  }
+
+  private async receive(event: Stripe.Event): Promise<EventOutcome> {
     const toOutcome = OUTCOME_BY_TYPE[event.type];
     const intent = toOutcome ? (event.data.object as Stripe.PaymentIntent) : undefined;
     const reservationCode = intent?.metadata?.reservation_code;

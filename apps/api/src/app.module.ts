@@ -9,6 +9,7 @@ import {
   IdempotencyModule,
   LoggingModule,
   MetricsModule,
+  RateLimitModule,
 } from '@app/core';
 import { OutboxModule } from '@app/outbox';
 import { ReceiptsModule } from '@app/receipts';
@@ -33,6 +34,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         HealthModule,
         MetricsModule,
+        RateLimitModule,
         IdempotencyModule,
         OutboxModule,
         CatalogModule,

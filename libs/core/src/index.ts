@@ -8,5 +8,6 @@ export * from './http';
 export * from './idempotency';
 export * from './logging/logging.module';
 export * from './metrics';
+export * from './rate-limit';
 export * from './time/clock';
 export * from './core.module';

@@ -14,6 +14,34 @@ export const httpConfig = registerAs('http', () => {
     // 60 s), so that the client, not the server, closes an idle connection: otherwise a request
     // sent on a connection the server is closing at that instant fails with ECONNRESET.
     keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? 65_000,
+    /** Browser origins allowed to call the API (CORS); empty: no CORS headers at all. */
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin.length > 0),
+    /** Express `trust proxy`: whom to believe about the client's address and protocol. */
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+  };
+});
+
+/** `true` / `false`, a number of hops, or a list of addresses and subnets, as Express takes it. */
+function parseTrustProxy(value: string | undefined): boolean | number | string[] {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((entry) => entry.trim());
+}
+
+export const rateLimitConfig = registerAs('rateLimit', () => {
+  const env = parseEnvironment();
+  return {
+    /** Per client address and minute. */
+    createPerMinute: env.RATE_LIMIT_CREATE_PER_MINUTE ?? 30,
+    /** Per client address and minute, over the reservation, receipt and receipt PDF lookups together. */
+    lookupPerMinute: env.RATE_LIMIT_LOOKUP_PER_MINUTE ?? 120,
+    /** Set: the counters live in Redis, shared by every process; unset: in each process's memory. */
+    redisUrl: env.REDIS_URL,
+    redisPrefix: env.RATE_LIMIT_REDIS_PREFIX ?? 'reservations:rate-limit:',
   };
 });
 
@@ -63,3 +91,4 @@ export type LoggingConfig = ReturnType<typeof loggingConfig>;
 export type IdempotencyConfig = ReturnType<typeof idempotencyConfig>;
 export type AdminConfig = ReturnType<typeof adminConfig>;
 export type MetricsConfig = ReturnType<typeof metricsConfig>;
+export type RateLimitConfig = ReturnType<typeof rateLimitConfig>;

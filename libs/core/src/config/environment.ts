@@ -93,6 +93,26 @@ export class Environment {
   @IsOptional() @IsString() @Matches(/^\S{16,}$/, { message: 'must be at least 16 characters without spaces' })
   METRICS_TOKEN?: string;
 
+  @IsOptional() @Transform(toInt) @Min(1) @Max(1_000_000_000) @IsInt()
+  RATE_LIMIT_CREATE_PER_MINUTE?: number;
+
+  @IsOptional() @Transform(toInt) @Min(1) @Max(1_000_000_000) @IsInt()
+  RATE_LIMIT_LOOKUP_PER_MINUTE?: number;
+
+  @IsOptional() @IsString() @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a Redis URL like redis://127.0.0.1:6379' })
+  REDIS_URL?: string;
+
+  @IsOptional() @IsString() @Matches(/^[\w:.-]{1,64}$/, { message: 'must be 1–64 letters, digits or _:.-' })
+  RATE_LIMIT_REDIS_PREFIX?: string;
+
+  @IsOptional() @IsString()
+  CORS_ORIGINS?: string;
+
+  @IsOptional() @IsString() @Matches(/^(true|false|\d{1,2}|[\w.:/]+(\s*,\s*[\w.:/]+)*)$/, {
+    message: 'must be true, false, a number of proxy hops, or addresses/subnets separated by commas (loopback, 10.0.0.0/8)',
+  })
+  TRUST_PROXY?: string;
+
   @IsOptional() @Transform(toBoolean) @IsBoolean()
   OUTBOX_ENABLED?: boolean;
 

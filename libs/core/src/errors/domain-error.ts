@@ -9,7 +9,8 @@ export type ErrorKind =
   | 'conflict'
   | 'rule_violation'
   | 'unavailable'
-  | 'upstream_failed';
+  | 'upstream_failed'
+  | 'rate_limited';
 
 export interface FieldError {
   /** Dotted path of the offending request field, for example `pickup.office_code`. */

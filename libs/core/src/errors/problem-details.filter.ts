@@ -13,6 +13,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   rule_violation: HttpStatus.UNPROCESSABLE_ENTITY,
   unavailable: HttpStatus.SERVICE_UNAVAILABLE,
   upstream_failed: HttpStatus.BAD_GATEWAY,
+  rate_limited: HttpStatus.TOO_MANY_REQUESTS,
 };
 
 const TITLES: Record<number, string> = {

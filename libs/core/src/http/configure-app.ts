@@ -3,6 +3,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ConfigService } from '@nestjs/config';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { HttpConfig } from '../config';
 import { ProblemDetails, ProblemDetailsFilter } from '../errors';
@@ -25,6 +27,18 @@ export function configureApp(app: NestExpressApplication): INestApplication {
     next();
   });
   app.use(httpMetricsMiddleware(app.get(Metrics)));
+  app.set('trust proxy', http.trustProxy);
+  app.use(helmet({ strictTransportSecurity: false }));
+  app.use(strictTransportSecurityOverHttps);
+  if (http.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: http.corsOrigins,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['Content-Type', 'Idempotency-Key', 'Authorization', 'X-Request-Id', 'X-Operator'],
+      exposedHeaders: ['Location', 'Idempotent-Replayed', 'Retry-After', 'X-Request-Id'],
+      maxAge: 600,
+    });
+  }
   app.useBodyParser('json', { limit: http.bodyLimitBytes });
   const server = app.getHttpServer() as Server;
   server.keepAliveTimeout = http.keepAliveTimeoutMs;
@@ -37,6 +51,15 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   app.enableShutdownHooks();
   setUpSwagger(app);
   return app;
+}
+
+/**
+ * HSTS only on requests that arrived over HTTPS (directly, or through a trusted proxy's
+ * `X-Forwarded-Proto`): over plain HTTP the header is meaningless, and on localhost harmful.
+ */
+function strictTransportSecurityOverHttps(request: Request, response: Response, next: NextFunction): void {
+  if (request.secure) response.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+  next();
 }
 
 function setUpSwagger(app: INestApplication): void {

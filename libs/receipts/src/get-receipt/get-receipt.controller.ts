@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Injectable, Param, Query, StreamableFile } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { NotFoundError, ProblemDetails } from '@app/core';
+import { NotFoundError, ProblemDetails, RateLimit } from '@app/core';
 import { CustomerLookupQuery, ReservationNotFoundError, ReservationsRepository } from '@app/reservations';
 import { Receipt, ReceiptContent } from '../receipt.entity';
 import { ReceiptsRepository } from '../receipts.repository';
@@ -35,6 +35,7 @@ const NOT_FOUND = { type: ProblemDetails, description: 'No reservation with this
 
 @ApiTags('reservations')
 @Controller('reservations')
+@RateLimit('lookup')
 export class GetReceiptController {
   constructor(
     private readonly handler: GetReceiptHandler,

@@ -24,13 +24,16 @@ import {
   ValidateNested,
 } from 'class-validator';
 import type { Response } from 'express';
-import { IDEMPOTENCY_HEADER, Idempotent, ProblemDetails } from '@app/core';
+import { IDEMPOTENCY_HEADER, Idempotent, ProblemDetails, RateLimit } from '@app/core';
 import { LOCAL_TIME_PATTERN } from '../domain/rental-period';
 import { toReservationView, ReservationView } from '../reservation.view';
 import { CreateReservationHandler } from './create-reservation.handler';
 
 const code = (value: string) => ({ context: { code: value } });
 const NAME_PATTERN = /\S/;
+/** C0 and C1 control characters (NUL, BEL, ESC, …): no name has them, and XML 1.0 cannot carry them to a supplier. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
 
 export class PlaceRequest {
   @ApiProperty({ example: 'MAD-T4' })
@@ -52,6 +55,7 @@ export class CustomerRequest {
   @IsString(code('CUSTOMER.NAME_INVALID'))
   @MaxLength(100, code('CUSTOMER.NAME_TOO_LONG'))
   @Matches(NAME_PATTERN, { ...code('CUSTOMER.NAME_INVALID'), message: '$property must not be blank' })
+  @Matches(NO_CONTROL_CHARACTERS, { ...code('CUSTOMER.NAME_INVALID'), message: '$property must not contain control characters' })
   first_name!: string;
 
   @ApiProperty({ example: 'Pérez', maxLength: 100 })
@@ -59,6 +63,7 @@ export class CustomerRequest {
   @IsString(code('CUSTOMER.NAME_INVALID'))
   @MaxLength(100, code('CUSTOMER.NAME_TOO_LONG'))
   @Matches(NAME_PATTERN, { ...code('CUSTOMER.NAME_INVALID'), message: '$property must not be blank' })
+  @Matches(NO_CONTROL_CHARACTERS, { ...code('CUSTOMER.NAME_INVALID'), message: '$property must not contain control characters' })
   last_name!: string;
 
   @ApiProperty({ example: 'ana@example.com', maxLength: 254 })
@@ -138,6 +143,7 @@ export class CreateReservationController {
   constructor(private readonly handler: CreateReservationHandler) {}
 
   @Post()
+  @RateLimit('create')
   @HttpCode(HttpStatus.ACCEPTED)
   @Idempotent()
   @ApiOperation({

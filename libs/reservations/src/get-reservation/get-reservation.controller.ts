@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsDefined, IsString, MaxLength } from 'class-validator';
-import { ProblemDetails } from '@app/core';
+import { ProblemDetails, RateLimit } from '@app/core';
 import { toReservationView, ReservationView } from '../reservation.view';
 import { GetReservationHandler } from './get-reservation.handler';
 
@@ -19,6 +19,7 @@ export class GetReservationController {
   constructor(private readonly handler: GetReservationHandler) {}
 
   @Get(':code')
+  @RateLimit('lookup')
   @ApiOperation({ summary: 'Status, progress and details of a reservation' })
   @ApiParam({ name: 'code', example: 'K7M2Q9XD', description: 'Reservation code, any letter case' })
   @ApiOkResponse({ type: ReservationView })

@@ -32,7 +32,8 @@ const DEFAULT_REJECTION: Record<SimulatedSupplier, string> = {
 
 const OTA_NS = 'http://www.opentravel.org/OTA/2003/05';
 const xmlBuilder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: true });
-const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', removeNSPrefix: true });
+// Text as sent: a name such as "007" stays a string.
+const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', removeNSPrefix: true, parseTagValue: false });
 
 type Decision = 'book' | 'error' | 'timeout' | 'commit_then_timeout' | 'reject';
 
@@ -45,6 +46,7 @@ export class SupplierSimulator {
   private readonly sockets = new Set<Socket>();
   private readonly bookingsByReference = new Map<string, string>();
   private readonly rejectedReferences = new Set<string>();
+  private readonly driversByReference = new Map<string, string>();
   private faults: SupplierFaults = { ...NO_FAULTS };
   /** Booking requests received, all outcomes included (counted once answered or faulted). */
   requests = 0;
@@ -84,6 +86,11 @@ export class SupplierSimulator {
   /** Our reference → the supplier's confirmation number: exactly one per reference. */
   bookings(): Map<string, string> {
     return new Map(this.bookingsByReference);
+  }
+
+  /** Our reference → the driver's name as the supplier read it (HERTZ, from the OTA XML). */
+  drivers(): Map<string, string> {
+    return new Map(this.driversByReference);
   }
 
   private decide(): Decision {
@@ -147,6 +154,8 @@ export class SupplierSimulator {
     if (url.pathname === '/ota/VehRes') {
       const reference = document.OTA_VehResRQ?.VehResRQInfo?.Reference?.['@_ID'];
       if (!reference) return errors('OTA_VehResRS', 'INVALID_REQUEST');
+      const person = document.OTA_VehResRQ?.VehResRQCore?.Customer?.Primary?.PersonName;
+      if (person) this.driversByReference.set(String(reference), `${person.GivenName} ${person.Surname}`);
       const { decision, number } = this.attempt(String(reference));
       if (decision === 'error') return { status: 503, type: 'text/plain', body: 'Service Unavailable' };
       if (decision === 'timeout' || decision === 'commit_then_timeout') return 'hang' as const;

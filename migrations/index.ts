@@ -6,6 +6,7 @@ import { Payments1764000000005 } from './1764000000005-payments';
 import { SupplierBooking1764000000006 } from './1764000000006-supplier-booking';
 import { Receipts1764000000007 } from './1764000000007-receipts';
 import { ReceiptEmails1764000000008 } from './1764000000008-receipt-emails';
+import { AuditLog1764000000009 } from './1764000000009-audit-log';
 
 /** Every migration, in order; the apps run them at start (DATABASE_MIGRATE_ON_START). */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   SupplierBooking1764000000006,
   Receipts1764000000007,
   ReceiptEmails1764000000008,
+  AuditLog1764000000009,
 ];

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
@@ -104,5 +105,19 @@ describe('CLI on MySQL', () => {
     expect(Number(n)).toBe(1);
     const [{ actor }] = await dataSource.query('SELECT actor FROM reservation_status_history ORDER BY id DESC LIMIT 1');
     expect(actor).toBe('admin:cli');
+
+    // Every command that read personal data or acted is in the audit log, with its outcome.
+    const audit: { actor: string; action: string; resource_id: string | null; outcome: string }[] = await dataSource.query(
+      "SELECT actor, action, resource_id, outcome FROM audit_log WHERE action NOT LIKE 'admin.outbox.%' ORDER BY id",
+    );
+    const user = `cli:${process.env.USER ?? userInfo().username}`;
+    expect(audit).toEqual([
+      { actor: user, action: 'admin.reservations.list', resource_id: null, outcome: 'ok' },
+      { actor: user, action: 'admin.money_safety.read', resource_id: null, outcome: 'ok' },
+      { actor: user, action: 'admin.reservation.retry_booking', resource_id: 'CKZQ2W3E', outcome: 'RESERVATION.CHANGED_CONCURRENTLY' },
+      { actor: user, action: 'admin.reservation.retry_booking', resource_id: 'CKZQ2W3E', outcome: 'ok' },
+    ]);
+    const listing = (await cli('audit:list', '--resource', 'ckzq2w3e', '--limit', '1')).stdout.trim().split('\t');
+    expect(listing).toEqual([expect.stringMatching(/^\d+$/), expect.any(String), user, '-', 'admin.reservation.retry_booking', 'CKZQ2W3E', 'ok', '-']);
   });
 });

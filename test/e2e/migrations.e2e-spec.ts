@@ -60,7 +60,10 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
         ? (await after.query(`PRAGMA table_info(${table})`)).map((c: { name: string }) => c.name)
         : (await after.query(`SHOW COLUMNS FROM ${table}`)).map((c: { Field: string }) => c.Field);
 
-    // Down: receipt e-mails (8), receipts (7), then supplier booking (6).
+    // Down: the audit log (9), receipt e-mails (8), receipts (7), then supplier booking (6).
+    expect(await after.query('SELECT COUNT(*) AS n FROM audit_log')).toEqual([{ n: expect.anything() }]);
+    await after.undoLastMigration({ transaction: 'each' });
+    await expect(after.query('SELECT COUNT(*) FROM audit_log')).rejects.toThrow();
     expect(await columnsOf('receipts')).toEqual(expect.arrayContaining(['email_claimed_until', 'emailed_at', 'email_message_id']));
     await after.undoLastMigration({ transaction: 'each' });
     expect(await columnsOf('receipts')).not.toContain('emailed_at');

@@ -49,7 +49,7 @@ export async function startTestApp(
     dataSource,
     server: app.getHttpServer(),
     reset: async () => {
-      for (const table of ['receipts', 'reservation_supplier_requests', 'reservation_status_history', 'reservations', 'idempotency_keys', 'outbox_events']) {
+      for (const table of ['audit_log', 'receipts', 'reservation_supplier_requests', 'reservation_status_history', 'reservations', 'idempotency_keys', 'outbox_events']) {
         await dataSource.query(`DELETE FROM ${table}`);
       }
     },

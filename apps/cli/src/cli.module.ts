@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { CatalogModule, SeedCommand } from '@app/catalog';
-import { configModule, CoreModule, DatabaseModule, LoggingModule } from '@app/core';
+import { AuditListCommand, AuditModule, configModule, CoreModule, DatabaseModule, LoggingModule } from '@app/core';
 import { OutboxModule } from '@app/outbox';
 import { ReservationsPersistenceModule } from '@app/reservations';
 import {
@@ -19,6 +19,7 @@ import { MIGRATIONS } from '../../../migrations';
     configModule(),
     LoggingModule,
     CoreModule,
+    AuditModule,
     DatabaseModule.forRoot({ migrations: MIGRATIONS }),
     ScheduleModule.forRoot(),
     CatalogModule,
@@ -26,6 +27,6 @@ import { MIGRATIONS } from '../../../migrations';
     ReservationsPersistenceModule,
     SupplierBookingModule,
   ],
-  providers: [SeedCommand, ListReservationsCommand, RetryBookingCommand, RefundCommand, MoneySafetyCommand],
+  providers: [SeedCommand, ListReservationsCommand, RetryBookingCommand, RefundCommand, MoneySafetyCommand, AuditListCommand],
 })
 export class CliModule {}

@@ -1,5 +1,6 @@
 export * from './admin/admin.guard';
 export * from './admin/bearer-token';
+export * from './audit';
 export * from './config';
 export * from './database';
 export * from './errors';

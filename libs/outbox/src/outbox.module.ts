@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '@app/core';
 import { DiscoveryModule } from '@nestjs/core';
 import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -19,7 +20,7 @@ import { OutboxRepository } from './outbox.repository';
  * OUTBOX_ENABLED (the default).
  */
 @Module({
-  imports: [DiscoveryModule, ConfigModule.forFeature(outboxConfig), TypeOrmModule.forFeature([OutboxEvent])],
+  imports: [AuditModule, DiscoveryModule, ConfigModule.forFeature(outboxConfig), TypeOrmModule.forFeature([OutboxEvent])],
   controllers: [OutboxAdminController],
   providers: [
     Outbox,

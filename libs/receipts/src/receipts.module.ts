@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '@app/core';
 import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CatalogModule } from '@app/catalog';
@@ -17,6 +18,7 @@ import { SendReceiptEmailHandler, SendReceiptEmailOutboxHandler } from './send-r
 /** Receipts (SPEC §7): issued per version through the outbox, rendered to PDF, mailed once, read by the customer. */
 @Module({
   imports: [
+    AuditModule,
     TypeOrmModule.forFeature([Receipt]),
     ConfigModule.forFeature(receiptsConfig),
     CatalogModule,

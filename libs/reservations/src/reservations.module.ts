@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '@app/core';
 import { CatalogModule } from '@app/catalog';
 import { OutboxModule } from '@app/outbox';
 import { PaymentsModule } from '@app/payments';
@@ -10,7 +11,7 @@ import { GetReservationHandler } from './get-reservation/get-reservation.handler
 import { ReservationsPersistenceModule } from './reservations-persistence.module';
 
 @Module({
-  imports: [CatalogModule, ReservationsPersistenceModule, OutboxModule, PaymentsModule],
+  imports: [AuditModule, CatalogModule, ReservationsPersistenceModule, OutboxModule, PaymentsModule],
   controllers: [CreateReservationController, GetReservationController, ListReservationsController],
   providers: [CreateReservationHandler, GetReservationHandler],
 })

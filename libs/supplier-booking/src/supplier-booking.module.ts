@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '@app/core';
 import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { OutboxModule, outboxConfig } from '@app/outbox';
@@ -19,6 +20,7 @@ import { suppliersConfig, SuppliersConfig } from './suppliers.config';
 /** Supplier booking (SPEC §6): the booking runs, their retries, and the operators' tools. */
 @Module({
   imports: [
+    AuditModule,
     ConfigModule.forFeature(suppliersConfig),
     ConfigModule.forFeature(outboxConfig),
     TypeOrmModule.forFeature([ReservationSupplierRequest]),

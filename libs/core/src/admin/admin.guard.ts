@@ -49,10 +49,14 @@ const OPERATOR_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
  * themselves (one shared token cannot tell people apart), `admin` otherwise. A malformed
  * name is ignored rather than stored.
  */
-export const OperatorActor = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
-  const name = context.switchToHttp().getRequest<Request>().header('x-operator')?.trim();
+export const OperatorActor = createParamDecorator((_data: unknown, context: ExecutionContext): string =>
+  operatorActorOf(context.switchToHttp().getRequest<Request>()),
+);
+
+export function operatorActorOf(request: Request): string {
+  const name = request.header('x-operator')?.trim();
   return name && OPERATOR_NAME.test(name) ? `${ADMIN_ACTOR}:${name}` : ADMIN_ACTOR;
-});
+}
 
 /** Marks a controller or route as an operators' one. */
 export function AdminOnly(): ClassDecorator & MethodDecorator {

@@ -85,6 +85,11 @@ export const metricsConfig = registerAs('metrics', () => ({
   token: parseEnvironment().METRICS_TOKEN,
 }));
 
+export const auditConfig = registerAs('audit', () => ({
+  /** Audit entries older than this are deleted nightly. */
+  retentionDays: parseEnvironment().AUDIT_RETENTION_DAYS ?? 365,
+}));
+
 export type HttpConfig = ReturnType<typeof httpConfig>;
 export type DatabaseConfig = ReturnType<typeof databaseConfig>;
 export type LoggingConfig = ReturnType<typeof loggingConfig>;
@@ -92,3 +97,4 @@ export type IdempotencyConfig = ReturnType<typeof idempotencyConfig>;
 export type AdminConfig = ReturnType<typeof adminConfig>;
 export type MetricsConfig = ReturnType<typeof metricsConfig>;
 export type RateLimitConfig = ReturnType<typeof rateLimitConfig>;
+export type AuditConfig = ReturnType<typeof auditConfig>;

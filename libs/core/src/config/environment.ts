@@ -113,6 +113,9 @@ export class Environment {
   })
   TRUST_PROXY?: string;
 
+  @IsOptional() @Transform(toInt) @Min(1) @Max(36_500) @IsInt()
+  AUDIT_RETENTION_DAYS?: number;
+
   @IsOptional() @Transform(toBoolean) @IsBoolean()
   OUTBOX_ENABLED?: boolean;
 

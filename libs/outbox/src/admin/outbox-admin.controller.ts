@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@ne
 import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEnum, IsOptional, Matches } from 'class-validator';
-import { ADMIN_ACTOR, AdminOnly, Clock, CursorPageQuery, ProblemDetails } from '@app/core';
+import { ADMIN_ACTOR, AdminOnly, Clock, CursorPageQuery, ProblemDetails, Audited } from '@app/core';
 import { OutboxStatus } from '../outbox-event.entity';
 import { OutboxEventView, toOutboxEventView } from '../outbox-event.view';
 import { OutboxRepository, OutboxStats } from '../outbox.repository';
@@ -62,6 +62,7 @@ export class OutboxAdminController {
   }
 
   @Post(':id/requeue')
+  @Audited('admin.outbox.requeue', { by: 'operator', resource: 'id' })
   @HttpCode(200)
   @ApiOperation({ summary: 'Give a DEAD event fresh attempts (DONE too, with force=true)' })
   @ApiOkResponse({ type: OutboxEventView })

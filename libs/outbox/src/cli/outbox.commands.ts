@@ -1,5 +1,5 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
-import { Clock } from '@app/core';
+import { AuditLog, cliActor, Clock } from '@app/core';
 import { RequeueOutboxEventHandler } from '../admin/requeue-outbox-event.handler';
 import { OutboxStatus } from '../outbox-event.entity';
 import { OutboxRepository } from '../outbox.repository';
@@ -56,14 +56,20 @@ export class OutboxListCommand extends CommandRunner {
 
 @Command({ name: 'outbox:requeue', arguments: '<id>', description: 'Give a DEAD outbox event fresh attempts' })
 export class OutboxRequeueCommand extends CommandRunner {
-  constructor(private readonly requeue: RequeueOutboxEventHandler) {
+  constructor(
+    private readonly requeue: RequeueOutboxEventHandler,
+    private readonly audit: AuditLog,
+  ) {
     super();
   }
 
   async run([id]: string[], options: { force?: boolean }): Promise<void> {
     const eventId = Number(id);
     if (!Number.isInteger(eventId)) throw new Error('<id> must be an outbox event id');
-    const event = await this.requeue.execute({ id: eventId, force: options.force, actor: `cli:${process.env.USER ?? 'unknown'}` });
+    const actor = cliActor();
+    const event = await this.audit.around({ actor, action: 'admin.outbox.requeue', resourceId: String(eventId) }, () =>
+      this.requeue.execute({ id: eventId, force: options.force, actor }),
+    );
     process.stdout.write(`Event ${event.id} (${event.type}) is ${event.status} again.\n`);
   }
 

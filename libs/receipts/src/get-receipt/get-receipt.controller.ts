@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Injectable, Param, Query, StreamableFile } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { NotFoundError, ProblemDetails, RateLimit } from '@app/core';
+import { Audited, NotFoundError, ProblemDetails, RateLimit } from '@app/core';
 import { CustomerLookupQuery, ReservationNotFoundError, ReservationsRepository } from '@app/reservations';
 import { Receipt, ReceiptContent } from '../receipt.entity';
 import { ReceiptsRepository } from '../receipts.repository';
@@ -43,6 +43,7 @@ export class GetReceiptController {
   ) {}
 
   @Get(':code/receipt')
+  @Audited('receipt.read', { by: 'customer', resource: 'code' })
   @Header('Cache-Control', 'private, no-store')
   @ApiOperation({ summary: "The reservation's latest receipt (JSON)" })
   @ApiParam(CODE_PARAM)
@@ -53,6 +54,7 @@ export class GetReceiptController {
   }
 
   @Get(':code/receipt.pdf')
+  @Audited('receipt.pdf.read', { by: 'customer', resource: 'code' })
   @Header('Cache-Control', 'private, no-store')
   @ApiOperation({ summary: "The reservation's latest receipt as a PDF (A4, one page)" })
   @ApiParam(CODE_PARAM)

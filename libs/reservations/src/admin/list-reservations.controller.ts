@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEnum, IsOptional } from 'class-validator';
-import { AdminOnly, CursorPageQuery } from '@app/core';
+import { AdminOnly, Audited, CursorPageQuery } from '@app/core';
 import { ReservationStatus } from '../domain/reservation-status';
 import { ReservationsRepository } from '../reservations.repository';
 import { AdminReservationView, toAdminReservationView } from './admin-reservation.view';
@@ -32,6 +32,7 @@ export class ListReservationsController {
   constructor(private readonly reservations: ReservationsRepository) {}
 
   @Get()
+  @Audited('admin.reservations.list', { by: 'operator' })
   @ApiOperation({ summary: 'Reservations, newest first, by status and attention flag (cursor-paginated)' })
   @ApiOkResponse({ type: ReservationsPage })
   async list(@Query() query: ListReservationsQuery): Promise<ReservationsPage> {

@@ -24,12 +24,21 @@ import {
   ValidateNested,
 } from 'class-validator';
 import type { Response } from 'express';
+import { DateTime } from 'luxon';
 import { IDEMPOTENCY_HEADER, Idempotent, ProblemDetails, RateLimit } from '@app/core';
 import { LOCAL_TIME_PATTERN } from '../domain/rental-period';
 import { toReservationView, ReservationView } from '../reservation.view';
 import { CreateReservationHandler } from './create-reservation.handler';
 
 const code = (value: string) => ({ context: { code: value } });
+
+/**
+ * Dates of the documented example, 30 and 34 days after the server started, so that "Try it
+ * out" in Swagger UI always sends a valid reservation.
+ */
+const exampleDay = (daysAhead: number) => DateTime.utc().plus({ days: daysAhead }).toFormat("yyyy-MM-dd'T'10:00");
+const EXAMPLE_PICKUP_AT = exampleDay(30);
+const EXAMPLE_DROPOFF_AT = exampleDay(34);
 const NAME_PATTERN = /\S/;
 /** C0 and C1 control characters (NUL, BEL, ESC, …): no name has them, and XML 1.0 cannot carry them to a supplier. */
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
@@ -42,7 +51,7 @@ export class PlaceRequest {
   @Matches(/^[A-Z0-9-]{2,16}$/, code('RESERVATION.OFFICE_CODE_INVALID'))
   office_code!: string;
 
-  @ApiProperty({ example: '2027-03-01T10:00', description: "Local wall-clock time of the office, to the minute, no offset" })
+  @ApiProperty({ example: EXAMPLE_PICKUP_AT, description: 'Local wall-clock time of the office, to the minute, no offset' })
   @IsDefined(code('REQUEST.FIELD_REQUIRED'))
   @IsString(code('RESERVATION.LOCAL_TIME_FORMAT'))
   @Matches(LOCAL_TIME_PATTERN, { ...code('RESERVATION.LOCAL_TIME_FORMAT'), message: '$property must look like 2027-03-01T10:00' })
@@ -109,7 +118,7 @@ export class CreateReservationRequest {
   @Type(() => PlaceRequest)
   pickup!: PlaceRequest;
 
-  @ApiProperty({ type: PlaceRequest, example: { office_code: 'BCN-T1', at: '2027-03-05T10:00' } })
+  @ApiProperty({ type: PlaceRequest, example: { office_code: 'BCN-T1', at: EXAMPLE_DROPOFF_AT } })
   @IsDefined(code('REQUEST.FIELD_REQUIRED'))
   @IsNotEmptyObject({}, code('REQUEST.OBJECT_EXPECTED'))
   @ValidateNested()
@@ -163,7 +172,7 @@ export class CreateReservationController {
   @ApiServiceUnavailableResponse({ type: ProblemDetails, description: 'A dependency is down; retry after `Retry-After`.' })
   async create(
     @Body() body: CreateReservationRequest,
-    @Headers(IDEMPOTENCY_HEADER.toLowerCase()) idempotencyKey: string,
+    @Headers(IDEMPOTENCY_HEADER) idempotencyKey: string,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ReservationView> {
     const reservation = await this.handler.execute({

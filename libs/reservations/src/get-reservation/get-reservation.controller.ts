@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsDefined, IsString, MaxLength } from 'class-validator';
-import { ProblemDetails, RateLimit } from '@app/core';
+import { Audited, ProblemDetails, RateLimit } from '@app/core';
 import { toReservationView, ReservationView } from '../reservation.view';
 import { GetReservationHandler } from './get-reservation.handler';
 
@@ -20,6 +20,7 @@ export class GetReservationController {
 
   @Get(':code')
   @RateLimit('lookup')
+  @Audited('reservation.read', { by: 'customer', resource: 'code' })
   @ApiOperation({ summary: 'Status, progress and details of a reservation' })
   @ApiParam({ name: 'code', example: 'K7M2Q9XD', description: 'Reservation code, any letter case' })
   @ApiOkResponse({ type: ReservationView })

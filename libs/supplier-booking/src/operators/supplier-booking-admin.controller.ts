@@ -11,7 +11,7 @@ import {
 } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
-import { AdminOnly, OperatorActor, ProblemDetails } from '@app/core';
+import { AdminOnly, Audited, OperatorActor, ProblemDetails } from '@app/core';
 import { AdminReservationView, RESERVATION_CODE_PATTERN, toAdminReservationView } from '@app/reservations';
 import { SupplierBookingClient } from '../supplier-booking.client';
 import { MoneySafetyCheck, MoneySafetyReport } from './money-safety.check';
@@ -60,6 +60,7 @@ export class SupplierBookingAdminController {
   ) {}
 
   @Post('reservations/:code/supplier-booking/retry')
+  @Audited('admin.reservation.retry_booking', { by: 'operator', resource: 'code' })
   @HttpCode(202)
   @ApiOperation({ summary: 'Book with the supplier now (a PAID or CONFIRMED_INTERNAL reservation)' })
   @ApiAcceptedResponse({ type: AdminReservationView, description: 'The booking run is scheduled at once.' })
@@ -70,6 +71,7 @@ export class SupplierBookingAdminController {
   }
 
   @Post('reservations/:code/refund')
+  @Audited('admin.reservation.refund', { by: 'operator', resource: 'code' })
   @HttpCode(200)
   @ApiOperation({ summary: 'Refund a CONFIRMED_INTERNAL reservation no supplier can serve (→ REFUNDED)' })
   @ApiOkResponse({ type: AdminReservationView })
@@ -81,6 +83,7 @@ export class SupplierBookingAdminController {
   }
 
   @Get('money-safety')
+  @Audited('admin.money_safety.read', { by: 'operator' })
   @ApiOperation({ summary: 'Paid reservations with neither a supplier confirmation nor a refund, oldest first' })
   @ApiOkResponse({ type: MoneySafetyReport })
   check(@Query() query: MoneySafetyQuery): Promise<MoneySafetyReport> {

@@ -1,5 +1,5 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
-import { ADMIN_ACTOR } from '@app/core';
+import { ADMIN_ACTOR, AuditLog, cliActor } from '@app/core';
 import { ReservationsRepository, ReservationStatus, toAdminReservationView } from '@app/reservations';
 import { MoneySafetyCheck } from './money-safety.check';
 import { RefundReservationHandler } from './refund-reservation.handler';
@@ -16,14 +16,16 @@ function positiveInt(flag: string, value: string): number {
 
 @Command({ name: 'reservations:list', description: 'Reservations, newest first, by status and attention flag' })
 export class ListReservationsCommand extends CommandRunner {
-  constructor(private readonly reservations: ReservationsRepository) {
+  constructor(
+    private readonly reservations: ReservationsRepository,
+    private readonly audit: AuditLog,
+  ) {
     super();
   }
 
   async run(_args: string[], options: { status?: ReservationStatus; needsAttention?: boolean; limit?: number }): Promise<void> {
-    const rows = await this.reservations.listForOperators(
-      { status: options.status, needsAttention: options.needsAttention },
-      { limit: options.limit ?? 50 },
+    const rows = await this.audit.around({ actor: cliActor(), action: 'admin.reservations.list' }, () =>
+      this.reservations.listForOperators({ status: options.status, needsAttention: options.needsAttention }, { limit: options.limit ?? 50 }),
     );
     for (const r of rows) {
       process.stdout.write(
@@ -56,12 +58,18 @@ export class ListReservationsCommand extends CommandRunner {
   description: 'Book a PAID or CONFIRMED_INTERNAL reservation with its supplier now',
 })
 export class RetryBookingCommand extends CommandRunner {
-  constructor(private readonly retryNow: RetrySupplierBookingNowHandler) {
+  constructor(
+    private readonly retryNow: RetrySupplierBookingNowHandler,
+    private readonly audit: AuditLog,
+  ) {
     super();
   }
 
   async run([code]: string[], options: { lockVersion: number }): Promise<void> {
-    const reservation = await this.retryNow.execute({ reservationCode: code.toUpperCase(), lockVersion: options.lockVersion, actor: CLI_ACTOR });
+    const reservationCode = code.toUpperCase();
+    const reservation = await this.audit.around({ actor: cliActor(), action: 'admin.reservation.retry_booking', resourceId: reservationCode }, () =>
+      this.retryNow.execute({ reservationCode, lockVersion: options.lockVersion, actor: CLI_ACTOR }),
+    );
     print(toAdminReservationView(reservation));
   }
 
@@ -73,17 +81,18 @@ export class RetryBookingCommand extends CommandRunner {
 
 @Command({ name: 'reservations:refund', arguments: '<code>', description: 'Refund a CONFIRMED_INTERNAL reservation (→ REFUNDED)' })
 export class RefundCommand extends CommandRunner {
-  constructor(private readonly refunds: RefundReservationHandler) {
+  constructor(
+    private readonly refunds: RefundReservationHandler,
+    private readonly audit: AuditLog,
+  ) {
     super();
   }
 
   async run([code]: string[], options: { lockVersion: number; reason: string }): Promise<void> {
-    const reservation = await this.refunds.execute({
-      reservationCode: code.toUpperCase(),
-      lockVersion: options.lockVersion,
-      reason: options.reason,
-      actor: CLI_ACTOR,
-    });
+    const reservationCode = code.toUpperCase();
+    const reservation = await this.audit.around({ actor: cliActor(), action: 'admin.reservation.refund', resourceId: reservationCode }, () =>
+      this.refunds.execute({ reservationCode, lockVersion: options.lockVersion, reason: options.reason, actor: CLI_ACTOR }),
+    );
     print(toAdminReservationView(reservation));
   }
 
@@ -101,12 +110,15 @@ export class RefundCommand extends CommandRunner {
 
 @Command({ name: 'money-safety', description: 'Paid reservations with neither a supplier confirmation nor a refund' })
 export class MoneySafetyCommand extends CommandRunner {
-  constructor(private readonly check: MoneySafetyCheck) {
+  constructor(
+    private readonly check: MoneySafetyCheck,
+    private readonly audit: AuditLog,
+  ) {
     super();
   }
 
   async run(_args: string[], options: { olderThan?: number }): Promise<void> {
-    const report = await this.check.run(options.olderThan);
+    const report = await this.audit.around({ actor: cliActor(), action: 'admin.money_safety.read' }, () => this.check.run(options.olderThan));
     print(report);
     // Non-zero so that a cron job or a monitor notices.
     if (report.count > 0) process.exitCode = 3;

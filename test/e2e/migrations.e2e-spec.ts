@@ -1,7 +1,12 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '@app/core';
 import { MIGRATIONS } from '../../migrations';
 import { createTestDatabase, DATABASE_KINDS, TestDatabase } from '../support/test-database';
+
+const run = promisify(execFile);
 
 /** Upgrading a database that already holds reservations, and going back. */
 describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
@@ -76,5 +81,41 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(columns).not.toContain('needs_attention');
     await expect(after.query('SELECT COUNT(*) FROM reservation_supplier_requests')).rejects.toThrow();
     await after.destroy();
+  });
+});
+
+/** Several processes starting together on an empty MySQL database (separate hosts, a rolling deploy). */
+describe('migrations at start on MySQL, several processes at once', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('mysql');
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('migrate one after the other under a lock: each migration applied once, no process failing or retrying', async () => {
+    const root = join(__dirname, '..', '..');
+    const start = () =>
+      run(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(root, 'apps/cli/src/main.ts'), 'outbox:stats'], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: database.url, DATABASE_MIGRATE_ON_START: 'true', LOG_LEVEL: 'warn' },
+      });
+    const results = await Promise.allSettled(Array.from({ length: 4 }, start));
+    const failures = results.flatMap((result) => (result.status === 'rejected' ? [String((result.reason as { stderr?: string }).stderr ?? result.reason)] : []));
+    expect(failures).toEqual([]);
+    // TypeORM would have retried a failed start ("Unable to connect to the database. Retrying").
+    const output = results.map((result) => (result.status === 'fulfilled' ? result.value.stderr + result.value.stdout : '')).join('\n');
+    expect(output).not.toMatch(/Retrying|Duplicate|already exists/);
+
+    const dataSource = new DataSource(buildDataSourceOptions({ url: database.url }));
+    await dataSource.initialize();
+    try {
+      const applied: { name: string }[] = await dataSource.query('SELECT name FROM schema_migrations ORDER BY id');
+      expect(applied.map((row) => row.name)).toEqual(MIGRATIONS.map((migration) => migration.name));
+    } finally {
+      await dataSource.destroy();
+    }
   });
 });

@@ -38,7 +38,7 @@ export const suppliersConfig = registerAs('suppliers', () => {
       /** How long an open circuit refuses calls before it lets one through. */
       halfOpenAfterMs: env.SUPPLIER_BREAKER_HALF_OPEN_MS ?? 30_000,
     },
-    /** RETRY_SUPPLIER_BOOKING: exponential from base to max with full jitter, then an operator. */
+    /** RETRY_SUPPLIER_BOOKING: exponential from base to max with equal jitter, then an operator. */
     retry: {
       baseSeconds: env.SUPPLIER_RETRY_BASE_SECONDS ?? 60,
       maxSeconds: env.SUPPLIER_RETRY_MAX_SECONDS ?? 6 * 3600,

@@ -1,8 +1,10 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import type { MixedList } from 'typeorm/common/MixedList';
 import { databaseConfig, DatabaseConfig } from '../config';
 import { buildDataSourceOptions } from './data-source-options';
+import { runMigrationsLocked } from './run-migrations';
 import { TransactionRunner } from './transaction-runner';
 
 export interface DatabaseModuleOptions {
@@ -24,6 +26,7 @@ export class DatabaseModule {
               url: config.url,
               poolSize: config.poolSize,
               migrations: options.migrations,
+              // Read back by the factory below, which runs them under a lock.
               migrationsRun: config.migrateOnStart,
             }),
             autoLoadEntities: true,
@@ -31,6 +34,17 @@ export class DatabaseModule {
             retryAttempts: 2,
             retryDelay: 1000,
           }),
+          // Migrations at start (DATABASE_MIGRATE_ON_START) under a lock, not TypeORM's unlocked `migrationsRun`.
+          dataSourceFactory: async (dataSourceOptions?: DataSourceOptions) => {
+            const dataSource = await new DataSource({ ...dataSourceOptions!, migrationsRun: false }).initialize();
+            try {
+              if (dataSourceOptions!.migrationsRun) await runMigrationsLocked(dataSource);
+            } catch (error) {
+              await dataSource.destroy();
+              throw error;
+            }
+            return dataSource;
+          },
         }),
       ],
       providers: [TransactionRunner],

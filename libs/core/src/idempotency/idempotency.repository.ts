@@ -65,8 +65,9 @@ export class IdempotencyRepository {
   async deleteExpired(now: Date, limit: number): Promise<number> {
     const expired = await this.keys.find({ select: { id: true }, where: { expiresAt: LessThan(now) }, take: limit });
     if (expired.length === 0) return 0;
-    await this.transactions.single((manager) => manager.delete(IdempotencyKey, expired.map((row) => row.id)));
-    return expired.length;
+    const result = await this.transactions.single((manager) => manager.delete(IdempotencyKey, expired.map((row) => row.id)));
+    // Another process's clean-up may have taken some of them first.
+    return result.affected ?? expired.length;
   }
 }
 

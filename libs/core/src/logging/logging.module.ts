@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
@@ -55,7 +55,8 @@ export function pinoHttpOptions(level: string): Options {
   imports: [
     LoggerModule.forRootAsync({
       inject: [loggingConfig.KEY],
-      useFactory: (config: LoggingConfig) => ({ pinoHttp: pinoHttpOptions(config.level) }),
+      // `{*path}`: Express 5's spelling of "every route" (nestjs-pino's default `*` draws a warning).
+      useFactory: (config: LoggingConfig) => ({ pinoHttp: pinoHttpOptions(config.level), forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }] }),
     }),
   ],
 })

@@ -142,7 +142,7 @@ export class BookWithSupplierHandler {
       aggregateType: 'reservation',
       aggregateId: reservation.code,
       payload: { reservationCode: reservation.code },
-      // The receipts slice handles it; until it ships, the event waits.
+      // The receipts slice handles it; a process without that slice (the CLI) may still enqueue it.
       parkUntilHandled: true,
     });
   }

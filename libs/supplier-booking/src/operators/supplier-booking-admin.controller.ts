@@ -19,6 +19,7 @@ import { RefundReservationHandler } from './refund-reservation.handler';
 import { RetrySupplierBookingNowHandler } from './retry-supplier-booking-now.handler';
 
 export class ReservationCodeParams {
+  @ApiProperty({ example: 'K7M2Q9XD', description: 'Reservation code, any letter case' })
   @Transform(({ value }) => (typeof value === 'string' ? value.trim().toUpperCase() : value))
   @Matches(RESERVATION_CODE_PATTERN, { context: { code: 'RESERVATION.CODE_INVALID' } })
   code!: string;

@@ -3,6 +3,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection, createConnection } from 'mysql2/promise';
+import { RESERVATION_CODE_ALPHABET } from '../libs/reservations/src/domain/reservation-code';
 
 export const ROOT = join(__dirname, '..');
 export const SERVER = (process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
@@ -37,7 +38,14 @@ export async function startApi(port: number, env: Record<string, string>): Promi
       SANDBOX: 'false',
       STRIPE_SECRET_KEY: 'sk_test_bench',
       STRIPE_API_BASE: 'http://127.0.0.1:9',
+      // Outside the sandbox the API refuses to start without them; benchmarks that book pass simulators.
+      SUPPLIER_HERTZ_URL: 'http://127.0.0.1:9',
+      SUPPLIER_BUDGET_URL: 'http://127.0.0.1:9',
+      SUPPLIER_EUROPCAR_URL: 'http://127.0.0.1:9',
       PAYMENT_JOBS_INTERVAL_MS: '3600000',
+      // Per-IP limits would turn the load generator (one IP) into 429s: measure the API, not them.
+      RATE_LIMIT_CREATE_PER_MINUTE: '1000000',
+      RATE_LIMIT_LOOKUP_PER_MINUTE: '1000000',
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -55,22 +63,30 @@ export async function startApi(port: number, env: Record<string, string>): Promi
 }
 
 export async function stopApi(api: ChildProcess | undefined): Promise<void> {
-  if (!api || api.exitCode !== null) return;
+  if (!api || api.exitCode !== null || api.signalCode !== null) return;
   const exited = new Promise((resolve) => api.once('exit', resolve));
   api.kill('SIGTERM');
   await exited;
 }
 
-/** Reservations waiting for their payment, written straight to the database (creation is not measured). */
-export async function insertReservations(db: Connection, count: number, supplierOf: (i: number) => string = () => 'HERTZ'): Promise<string[]> {
-  const codes = Array.from({ length: count }, (_, i) => `B${String(i).padStart(7, '0')}`);
+/**
+ * Reservations waiting for their payment, written straight to the database (creation is not measured).
+ * `first` numbers a further batch in the same database; the i-th has code benchCode(i), `pi_bench_<i>`.
+ */
+export async function insertReservations(
+  db: Connection,
+  count: number,
+  supplierOf: (i: number) => string = () => 'HERTZ',
+  first = 0,
+): Promise<string[]> {
+  const codes = Array.from({ length: count }, (_, i) => benchCode(first + i));
   const now = new Date();
   const pickup = new Date(now.getTime() + 30 * 86_400_000);
   const dropoff = new Date(pickup.getTime() + 4 * 86_400_000);
   for (let start = 0; start < count; start += 1000) {
     const rows = codes.slice(start, start + 1000).map((code, i) => [
       code, 'PAYMENT_IN_PROGRESS', supplierOf(start + i), 'MAD-T4', '2027-03-01T10:00', 'Europe/Madrid', pickup, 'BCN-T1', '2027-03-05T10:00',
-      'Europe/Madrid', dropoff, 'CDMR', 'Ana', 'Pérez', 'ana@example.com', '+34600111222', 18950, 'EUR', `pi_bench_${start + i}`, 1, now, now,
+      'Europe/Madrid', dropoff, 'CDMR', 'Ana', 'Pérez', 'ana@example.com', '+34600111222', 18950, 'EUR', `pi_bench_${first + start + i}`, 1, now, now,
     ]);
     await db.query(
       `INSERT INTO reservations (code, status, supplier_code, pickup_office_code, pickup_local, pickup_time_zone, pickup_at,
@@ -80,6 +96,13 @@ export async function insertReservations(db: Connection, count: number, supplier
     );
   }
   return codes;
+}
+
+/** `B` and i in base 32 over the codes' alphabet: a code GET /reservations/{code} accepts. */
+export function benchCode(i: number): string {
+  let code = '';
+  for (let rest = i, digit = 0; digit < 7; digit++, rest = Math.floor(rest / 32)) code = RESERVATION_CODE_ALPHABET[rest % 32] + code;
+  return `B${code}`;
 }
 
 /** A `payment_intent.succeeded` event for the i-th inserted reservation. */

@@ -1,4 +1,5 @@
 import { AddressInfo, connect } from 'node:net';
+import { OutboxEvent, OutboxStatus } from '@app/outbox';
 import request from 'supertest';
 import { aCreateBody, aKey } from '../support/builders';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -17,7 +18,10 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
   it('answers liveness and readiness (database ping)', async () => {
     expect((await request(t.server).get('/health/live').expect(200)).body).toEqual({ status: 'ok' });
     const ready = await request(t.server).get('/health/ready').expect(200);
-    expect(ready.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+    expect(ready.body).toMatchObject({
+      status: 'ok',
+      info: { database: { status: 'up' }, outbox: { status: 'up', backlog: 0, dead: 0, oldest_due_age_seconds: 0, max_lag_seconds: null } },
+    });
   });
 
   it('echoes a sane X-Request-Id, replaces an insane one, and puts it in problems', async () => {
@@ -93,5 +97,48 @@ describe('HTTP connections', () => {
     } finally {
       socket.destroy();
     }
+  });
+});
+
+/** Readiness and the outbox: its lag is always shown; past OUTBOX_READY_MAX_LAG_SECONDS (when set) the instance is not ready. */
+describe('readiness with an outbox lag limit', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // Nothing drains here: the events the test writes stay due.
+    t = await startTestApp('sqlite', { env: { OUTBOX_ENABLED: 'false', OUTBOX_READY_MAX_LAG_SECONDS: '60' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const due = (secondsAgo: number) => ({
+    type: 'SEND_RECEIPT_EMAIL',
+    aggregateType: 'test',
+    aggregateId: 'readiness',
+    payload: '{}',
+    status: OutboxStatus.PENDING,
+    attempts: 0,
+    nextAttemptAt: new Date(Date.now() - secondsAgo * 1000),
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    lastError: null,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+    processedAt: null,
+  });
+
+  it('stays ready while the oldest due event is younger than the limit, and answers 503 past it', async () => {
+    const events = t.dataSource.getRepository(OutboxEvent);
+    await events.insert(due(30));
+    const ready = await request(t.server).get('/health/ready').expect(200);
+    expect(ready.body.info.outbox).toMatchObject({ status: 'up', backlog: 1, max_lag_seconds: 60 });
+    expect(ready.body.info.outbox.oldest_due_age_seconds).toBeGreaterThanOrEqual(30);
+
+    await events.insert(due(120));
+    const lagging = await request(t.server).get('/health/ready').expect(503);
+    expect(lagging.body).toMatchObject({ code: 'SERVICE.NOT_READY', detail: 'Not ready: outbox down.' });
+    // Liveness does not care: restarting would not help.
+    await request(t.server).get('/health/live').expect(200);
   });
 });

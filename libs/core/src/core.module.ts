@@ -1,11 +1,12 @@
 import { Global, Module } from '@nestjs/common';
+import { ReadinessChecks } from './health/readiness-checks';
 import { Metrics } from './metrics/metrics';
 import { Clock, SystemClock } from './time/clock';
 
-/** What every slice may use: the clock, and this process's metrics registry. */
+/** What every slice may use: the clock, this process's metrics registry, the readiness checks. */
 @Global()
 @Module({
-  providers: [{ provide: Clock, useClass: SystemClock }, Metrics],
-  exports: [Clock, Metrics],
+  providers: [{ provide: Clock, useClass: SystemClock }, Metrics, ReadinessChecks],
+  exports: [Clock, Metrics, ReadinessChecks],
 })
 export class CoreModule {}

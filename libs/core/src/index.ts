@@ -5,6 +5,7 @@ export * from './config';
 export * from './database';
 export * from './errors';
 export * from './health/health.module';
+export * from './health/readiness-checks';
 export * from './http';
 export * from './idempotency';
 export * from './logging/logging.module';

@@ -17,6 +17,12 @@ export const outboxConfig = registerAs('outbox', () => {
     /** A handler still running after this is reported as failed; its lease outlives it. */
     handlerTimeoutMs: Math.floor(leaseMs * 0.8),
     shutdownTimeoutMs: env.OUTBOX_SHUTDOWN_TIMEOUT_MS ?? 10_000,
+    /**
+     * `GET /health/ready` always reports the age of the oldest due event; above this many
+     * seconds it answers 503. 0 (the default): never, since taking every instance out of the
+     * balancer does not drain a backlog; alert on `outbox_oldest_due_age_seconds` instead.
+     */
+    readyMaxLagSeconds: env.OUTBOX_READY_MAX_LAG_SECONDS ?? 0,
   };
 });
 

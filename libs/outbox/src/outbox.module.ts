@@ -12,6 +12,7 @@ import { OutboxEvent } from './outbox-event.entity';
 import { OutboxHandlerRegistry } from './outbox-handler';
 import { outboxConfig } from './outbox.config';
 import { OutboxMetrics } from './outbox.metrics';
+import { OutboxReadiness } from './outbox.readiness';
 import { OutboxRepository } from './outbox.repository';
 
 /**
@@ -28,6 +29,7 @@ import { OutboxRepository } from './outbox.repository';
     OutboxHandlerRegistry,
     OutboxDrainer,
     OutboxMetrics,
+    OutboxReadiness,
     RequeueOutboxEventHandler,
     OutboxStatsCommand,
     OutboxListCommand,

@@ -142,6 +142,9 @@ export class Environment {
 
   @IsOptional() @Transform(toInt) @Min(0) @IsInt()
   OUTBOX_SHUTDOWN_TIMEOUT_MS?: number;
+
+  @IsOptional() @Transform(toInt) @Min(0) @Max(7 * 24 * 3600) @IsInt()
+  OUTBOX_READY_MAX_LAG_SECONDS?: number;
   // Supplier booking (SPEC §6). Without a URL, SANDBOX serves a simulator of each protocol.
   @IsOptional() @IsString() @Matches(BASE_URL, { message: 'must be a base URL like https://ota.hertz.example' })
   SUPPLIER_HERTZ_URL?: string;

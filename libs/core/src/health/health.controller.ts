@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { ReadinessChecks } from './readiness-checks';
 
 @ApiTags('health')
 @Controller('health')
@@ -8,6 +9,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
+    private readonly checks: ReadinessChecks,
   ) {}
 
   @Get('live')
@@ -18,8 +20,8 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: the database answers (503 otherwise).' })
+  @ApiOperation({ summary: 'Readiness: the database answers, and how late the outbox is (503 when not ready).' })
   ready() {
-    return this.health.check([() => this.database.pingCheck('database', { timeout: 1500 })]);
+    return this.health.check([() => this.database.pingCheck('database', { timeout: 1500 }), ...this.checks.all()]);
   }
 }

@@ -113,6 +113,33 @@ describe.each(DATABASE_KINDS)('payments and the Stripe webhook on %s', (kind) =>
     expect(f.sandbox.paymentIntents().length).toBe(before + 1);
   });
 
+  it('Stripe down longer than the outbox kept trying: the reconciliation creates the PaymentIntent later', async () => {
+    const before = f.sandbox.paymentIntents().length;
+    f.sandbox.injectFault({ operation: 'create_payment_intent', mode: 'error', count: 1000 });
+    const created = await f.reserve();
+    const code = created.reservation_code as string;
+    expect(created.payment).toBeNull();
+    // The outbox tries while Stripe is still down, and fails.
+    await f.drainNow();
+    const [tried] = await f.t.dataSource.query("SELECT status, attempts FROM outbox_events WHERE type = 'CREATE_PAYMENT_INTENT' AND aggregate_id = ?", [code]);
+    expect(tried.status).toBe('PENDING');
+    expect(Number(tried.attempts)).toBeGreaterThanOrEqual(1);
+    // Then it gives up (attempts exhausted), and Stripe comes back: nothing would create the intent any more.
+    await f.t.dataSource.query("UPDATE outbox_events SET status = 'DEAD', next_attempt_at = NULL WHERE type = 'CREATE_PAYMENT_INTENT' AND aggregate_id = ?", [code]);
+    f.sandbox.clearFaults();
+    expect((await f.lookup(code)).status).toBe('CREATED');
+
+    await backdate(code, 11);
+    expect(await f.t.app.get(ReconcilePaymentsJob).run()).toBeGreaterThanOrEqual(1);
+    const later = await f.lookup(code);
+    expect(later.status).toBe('PAYMENT_IN_PROGRESS');
+    expect(later.payment!.payment_intent_id).toMatch(/^pi_/);
+    expect(f.sandbox.paymentIntents().length).toBe(before + 1);
+    // Running it again changes nothing.
+    await f.t.app.get(ReconcilePaymentsJob).run();
+    expect(f.sandbox.paymentIntents().length).toBe(before + 1);
+  });
+
   it('Stripe timing out after creating the intent: still 202, and the retry finds that same intent', async () => {
     const before = f.sandbox.paymentIntents().length;
     f.sandbox.injectFault({ operation: 'create_payment_intent', mode: 'commit_then_timeout', count: 1, delay_ms: 5000 });

@@ -1,4 +1,4 @@
-import { AuditEntry } from '@app/core';
+import { AuditEntry, AuditRetentionJob } from '@app/core';
 import request from 'supertest';
 import { DATABASE_KINDS } from '../support/test-database';
 import { ADMIN_TOKEN, startSupplierFixture, SupplierFixture } from '../suppliers/supplier-fixture';
@@ -92,5 +92,22 @@ describe.each(DATABASE_KINDS)('audit log on %s', (kind) => {
     await f.settle();
     const [last] = (await entries()).slice(-1);
     expect(last).toMatchObject({ actor: 'admin:dave', action: 'admin.outbox.requeue', resourceId: String(event.id), outcome: 'ok' });
+  });
+
+  it('forgets entries older than AUDIT_RETENTION_DAYS (365), and only those', async () => {
+    const repository = f.t.dataSource.getRepository(AuditEntry);
+    await repository.clear();
+    const entry = (daysAgo: number, action: string) => ({
+      occurredAt: new Date(Date.now() - daysAgo * 24 * 3600_000),
+      actor: 'customer',
+      clientIp: null,
+      action,
+      resourceId: 'K7M2Q9XD',
+      outcome: 'ok',
+      requestId: null,
+    });
+    await repository.insert([entry(400, 'old'), entry(366, 'old'), entry(364, 'kept'), entry(0, 'kept')]);
+    expect(await f.t.app.get(AuditRetentionJob).run()).toBe(2);
+    expect((await repository.find()).map((row) => row.action)).toEqual(['kept', 'kept']);
   });
 });

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
 import { IssueReceiptHandler, Receipt, SEND_RECEIPT_EMAIL } from '@app/receipts';
-import { pdfText } from '../support/pdf-text';
+import { getReceiptPdf, pdfText } from '../support/pdf-text';
 import { DATABASE_KINDS } from '../support/test-database';
 import { startSupplierFixture, SupplierFixture } from '../suppliers/supplier-fixture';
 
@@ -101,16 +101,7 @@ describe.each(DATABASE_KINDS)('receipts on %s', (kind) => {
     const code = await f.reserveAndPay();
     await f.settle();
     const json = (await receipt(code).expect(200)).body;
-    const response = await request(f.base)
-      .get(`/api/v1/reservations/${code.toLowerCase()}/receipt.pdf`)
-      .query({ email: 'ANA@example.com' })
-      .buffer(true)
-      .parse((res, callback) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => callback(null, Buffer.concat(chunks)));
-      })
-      .expect(200);
+    const response = await getReceiptPdf(f.base, code.toLowerCase(), 'ANA@example.com').expect(200);
     expect(response.headers['content-type']).toBe('application/pdf');
     expect(response.headers['content-disposition']).toBe(`inline; filename="${json.number}.pdf"`);
     expect(response.headers['cache-control']).toBe('private, no-store');

@@ -19,11 +19,17 @@ export class OutboxReadiness {
 
   async check(): Promise<HealthIndicatorResult> {
     const now = this.clock.now();
-    const rows = await this.repository.backlog(now);
+    const limit = this.config.readyMaxLagSeconds;
+    let rows: Awaited<ReturnType<OutboxRepository['backlog']>>;
+    try {
+      rows = await this.repository.backlog(now);
+    } catch {
+      // The database check reports the outage; this one only says it could not look.
+      return { outbox: { status: limit > 0 ? 'down' : 'up', readable: false } };
+    }
     const due = rows.filter((row) => row.status !== OutboxStatus.DEAD);
     const oldest = due.reduce<Date | null>((min, row) => (row.oldestDue && (!min || row.oldestDue < min) ? row.oldestDue : min), null);
     const lagSeconds = oldest ? Math.max(0, Math.round((now.getTime() - oldest.getTime()) / 1000)) : 0;
-    const limit = this.config.readyMaxLagSeconds;
     const details = {
       backlog: due.reduce((sum, row) => sum + row.count, 0),
       dead: rows.filter((row) => row.status === OutboxStatus.DEAD).reduce((sum, row) => sum + row.count, 0),

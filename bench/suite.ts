@@ -608,6 +608,7 @@ function renderReport(suite: Suite): string {
     '',
     `Reservations at the end, by status: ${Object.entries(soak.reservations_by_status).map(([status, n]) => `${status} ${num(n)}`).join(', ')}.`,
     '',
+    ...otherBenchmarks(),
     '## Definitions',
     '',
     '- **Breaking point**: the lowest level from which on every level has p99 over 1 s, or errors (socket errors, timeouts, non-2xx), or req/s below 90 % of the best of the sweep. A dip that higher levels recover from is noise of the shared machine, not a break.',
@@ -616,6 +617,47 @@ function renderReport(suite: Suite): string {
     '',
   ];
   return lines.join('\n');
+}
+
+interface OutboxRun {
+  engine: string;
+  processes: number;
+  batch_size: number;
+  events_per_s: number;
+}
+
+/** The latest runs of `bench:outbox` and `bench:booking` (`npm run bench` runs them after the suite). */
+function otherBenchmarks(): string[] {
+  const latest = <T>(name: string): T | null => {
+    try {
+      return JSON.parse(readFileSync(join(PERF, `${name}-latest.json`), 'utf8')) as T;
+    } catch {
+      return null;
+    }
+  };
+  const outbox = latest<{ date: string; events_per_run: number; runs: OutboxRun[] }>('outbox');
+  const booking = latest<{
+    date: string;
+    throughput: { bookings: number; bookings_per_s: number };
+    latency: { rate_per_s: number; webhook_to_confirmed_ms: { p50: number; p95: number; p99: number }; webhook_errors: number };
+  }>('booking');
+  const lines = ['## The outbox and supplier booking', ''];
+  if (outbox) {
+    lines.push(
+      `\`npm run bench:outbox\` (${outbox.date.slice(0, 16).replace('T', ' ')} UTC): ${num(outbox.events_per_run)} due events drained with a no-op handler, against a bare mysql2 claim-and-mark loop. Target: ≥ 2,000 events/s with one process.`,
+      '',
+      table(['engine', 'processes', 'batch', 'events/s'], outbox.runs.map((run) => [run.engine, String(run.processes), String(run.batch_size), num(run.events_per_s)])),
+      '',
+    );
+  }
+  if (booking) {
+    const l = booking.latency;
+    lines.push(
+      `\`npm run bench:booking\` (${booking.date.slice(0, 16).replace('T', ' ')} UTC): the drainer books ${num(booking.throughput.bookings)} paid reservations with the supplier simulators at ${num(booking.throughput.bookings_per_s)} bookings/s; with webhooks evenly spaced at ${num(l.rate_per_s)}/s, webhook to SUPPLIER_CONFIRMED takes p50 ${l.webhook_to_confirmed_ms.p50} ms, p95 ${l.webhook_to_confirmed_ms.p95} ms, p99 ${l.webhook_to_confirmed_ms.p99} ms (${num(l.webhook_errors)} webhook errors). Targets: ≥ 600 bookings/s, p95 ≤ 100 ms.`,
+      '',
+    );
+  }
+  return outbox || booking ? lines : [];
 }
 
 const ENDPOINT_NOTES: Record<Kind, string> = {

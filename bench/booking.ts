@@ -61,6 +61,7 @@ async function run(url: string): Promise<void> {
   try {
     const codes = await insertReservations(db, BOOKINGS + LATENCY_EVENTS, (i) => SUPPLIERS[i % SUPPLIERS.length]);
     const throughput = await drainPaid(db, codes.slice(0, BOOKINGS));
+    const receipts = await waitForReceipts(db, BOOKINGS);
     const latency = await webhooksAtRate(db, codes.slice(BOOKINGS), BOOKINGS);
     writeReport('booking', {
       benchmark: 'booking',
@@ -69,6 +70,7 @@ async function run(url: string): Promise<void> {
       cpus: cpus().length,
       outbox: { concurrency: process.env.OUTBOX_CONCURRENCY ?? 'default', batch_size: process.env.OUTBOX_BATCH_SIZE ?? 'default' },
       throughput,
+      receipts,
       latency,
       target: TARGET,
       meets_target: throughput.bookings_per_s >= TARGET.bookings_per_s && latency.webhook_to_confirmed_ms.p95 <= TARGET.p95_ms,
@@ -157,6 +159,24 @@ async function webhooksAtRate(db: Db, codes: string[], offset: number) {
     webhook_http_ms: { p50: Math.round(percentile(http, 50)), p99: Math.round(percentile(http, 99)) },
     webhook_errors: errors,
   };
+}
+
+/**
+ * Between the phases: each booking enqueued a receipt (ISSUE_RECEIPT, then SEND_RECEIPT_EMAIL
+ * with its PDF); wait until every one is mailed, so that phase 2 starts on an idle outbox.
+ */
+async function waitForReceipts(db: Db, expected: number) {
+  const started = Date.now();
+  const deadline = started + 600_000;
+  for (;;) {
+    const [[row]] = (await db.query('SELECT COUNT(*) AS n FROM receipts WHERE emailed_at IS NOT NULL')) as unknown as [[{ n: number }]];
+    const mailed = Number(row.n);
+    if (mailed >= expected || Date.now() > deadline) {
+      const seconds = (Date.now() - started) / 1000;
+      return { receipts_mailed: mailed, seconds_after_bookings: Number(seconds.toFixed(1)) };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 async function waitForConfirmed(db: Db, expected: number): Promise<number> {

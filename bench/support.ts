@@ -1,11 +1,14 @@
 /** Shared by the TypeScript benchmarks: a throw-away database, the built API, seeded reservations. */
 import { ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, createConnection } from 'mysql2/promise';
 import { RESERVATION_CODE_ALPHABET } from '../libs/reservations/src/domain/reservation-code';
 
 export const ROOT = join(__dirname, '..');
+/** Receipt e-mails of the benchmarked API (.eml files, no SMTP_URL): out of the working tree, removed at stop. */
+const MAIL_DIR = join(tmpdir(), `reservations-bench-mail-${process.pid}`);
 export const SERVER = (process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
 
 /** Runs `work` on a fresh database `rsv_bench_<name>_<time>`, dropped afterwards (also on failure) unless BENCH_KEEP_DATABASE=1. */
@@ -46,6 +49,7 @@ export async function startApi(port: number, env: Record<string, string>): Promi
       // Per-IP limits would turn the load generator (one IP) into 429s: measure the API, not them.
       RATE_LIMIT_CREATE_PER_MINUTE: '1000000',
       RATE_LIMIT_LOOKUP_PER_MINUTE: '1000000',
+      MAIL_DIR,
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -67,6 +71,7 @@ export async function stopApi(api: ChildProcess | undefined): Promise<void> {
   const exited = new Promise((resolve) => api.once('exit', resolve));
   api.kill('SIGTERM');
   await exited;
+  rmSync(MAIL_DIR, { recursive: true, force: true });
 }
 
 /**

@@ -53,7 +53,10 @@ describe('supplier booking under chaos on MySQL', () => {
     const count = (where: Record<string, unknown>) => reservations.countBy(where);
 
     // Under chaos: nobody stays PAID; each is confirmed by the supplier or, for now, by us.
-    await waitFor(async () => (await count({ status: ReservationStatus.PAID })) === 0, 150_000);
+    const settled = async () =>
+      (await count({ status: ReservationStatus.SUPPLIER_CONFIRMED })) + (await count({ status: ReservationStatus.CONFIRMED_INTERNAL }));
+    await waitFor(async () => (await settled()) === RESERVATIONS, 150_000);
+    expect(await count({ status: ReservationStatus.PAID })).toBe(0);
     const confirmed = await count({ status: ReservationStatus.SUPPLIER_CONFIRMED });
     const internal = await count({ status: ReservationStatus.CONFIRMED_INTERNAL });
     expect(confirmed + internal).toBe(RESERVATIONS);

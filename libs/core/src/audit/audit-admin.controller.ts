@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { AdminOnly } from '../admin/admin.guard';
-import { CursorPageQuery } from '../http/page-query';
+import { CursorPageQuery, cursorPage, DEFAULT_PAGE_LIMIT } from '../http/page-query';
 import { AuditEntry } from './audit-entry.entity';
 import { AuditLog } from './audit-log';
 import { Audited } from './audited';
@@ -67,7 +67,7 @@ export class AuditAdminController {
   @ApiOperation({ summary: 'The audit log: reads of personal data and operator actions, newest first (cursor-paginated)' })
   @ApiOkResponse({ type: AuditPage })
   async list(@Query() query: AuditQuery): Promise<AuditPage> {
-    const limit = query.limit ?? 50;
+    const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const rows = await this.audit.list({
       action: query.action,
       actor: query.actor,
@@ -75,6 +75,6 @@ export class AuditAdminController {
       beforeId: query.cursor,
       limit,
     });
-    return { items: rows.map(toAuditEntryView), next_cursor: rows.length === limit ? rows[rows.length - 1].id : null };
+    return cursorPage(rows, limit, toAuditEntryView);
   }
 }

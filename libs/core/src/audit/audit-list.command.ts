@@ -1,4 +1,5 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
+import { DEFAULT_PAGE_LIMIT } from '../http/page-query';
 import { AuditLog, cliActor } from './audit-log';
 
 /** `audit:list`: the audit log for operators at a shell, newest first, one entry a line. */
@@ -9,7 +10,7 @@ export class AuditListCommand extends CommandRunner {
   }
 
   async run(_args: string[], options: { resource?: string; action?: string; actor?: string; limit?: number }): Promise<void> {
-    const filter = { resourceId: options.resource?.toUpperCase(), action: options.action, actor: options.actor, limit: options.limit ?? 50 };
+    const filter = { resourceId: options.resource?.toUpperCase(), action: options.action, actor: options.actor, limit: options.limit ?? DEFAULT_PAGE_LIMIT };
     const entries = await this.audit.around({ actor: cliActor(), action: 'admin.audit.read' }, () => this.audit.list(filter));
     for (const entry of entries) {
       const fields = [entry.id, entry.occurredAt.toISOString(), entry.actor, entry.clientIp ?? '-', entry.action, entry.resourceId ?? '-', entry.outcome, entry.requestId ?? '-'];

@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@ne
 import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEnum, IsOptional, Matches } from 'class-validator';
-import { ADMIN_ACTOR, AdminOnly, Clock, CursorPageQuery, ProblemDetails, Audited } from '@app/core';
+import { ADMIN_ACTOR, AdminOnly, Audited, Clock, CursorPageQuery, cursorPage, DEFAULT_PAGE_LIMIT, ProblemDetails } from '@app/core';
 import { OutboxStatus } from '../outbox-event.entity';
 import { OutboxEventView, toOutboxEventView } from '../outbox-event.view';
 import { OutboxRepository, OutboxStats } from '../outbox.repository';
@@ -47,12 +47,9 @@ export class OutboxAdminController {
   @ApiOperation({ summary: 'Outbox events, newest first, filtered by status and type (cursor-paginated)' })
   @ApiOkResponse({ type: OutboxPage })
   async list(@Query() query: ListOutboxQuery): Promise<OutboxPage> {
-    const limit = query.limit ?? 50;
+    const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const rows = await this.repository.list({ status: query.status, type: query.type }, { limit, afterId: query.cursor });
-    return {
-      items: rows.map(toOutboxEventView),
-      next_cursor: rows.length === limit ? rows[rows.length - 1].id : null,
-    };
+    return cursorPage(rows, limit, toOutboxEventView);
   }
 
   @Get('stats')

@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEnum, IsOptional } from 'class-validator';
-import { AdminOnly, Audited, CursorPageQuery } from '@app/core';
+import { AdminOnly, Audited, CursorPageQuery, cursorPage, DEFAULT_PAGE_LIMIT } from '@app/core';
 import { ReservationStatus } from '../domain/reservation-status';
 import { ReservationsRepository } from '../reservations.repository';
 import { AdminReservationView, toAdminReservationView } from './admin-reservation.view';
@@ -36,14 +36,11 @@ export class ListReservationsController {
   @ApiOperation({ summary: 'Reservations, newest first, by status and attention flag (cursor-paginated)' })
   @ApiOkResponse({ type: ReservationsPage })
   async list(@Query() query: ListReservationsQuery): Promise<ReservationsPage> {
-    const limit = query.limit ?? 50;
+    const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const rows = await this.reservations.listForOperators(
       { status: query.status, needsAttention: query.needs_attention },
       { limit, beforeId: query.cursor },
     );
-    return {
-      items: rows.map(toAdminReservationView),
-      next_cursor: rows.length === limit ? rows[rows.length - 1].id : null,
-    };
+    return cursorPage(rows, limit, toAdminReservationView);
   }
 }

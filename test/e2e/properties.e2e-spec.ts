@@ -29,7 +29,8 @@ const validBody: fc.Arbitrary<CreateBody> = fc
       lengthHours: fc.integer({ min: 3, max: 89 * 24 }),
       firstName: text(100),
       lastName: text(100),
-      amount: fc.integer({ min: 1, max: 100_000_000 }),
+      // From the highest of the seeded currencies' Stripe minimums (PLN 2.00) to Stripe's maximum.
+      amount: fc.integer({ min: 200, max: 99_999_999 }),
     });
   })
   .map((v) => {
@@ -64,6 +65,9 @@ const BREAKERS: Breaker[] = [
   ['unknown field', (b) => ({ ...b, status: 'PAID' }), 'REQUEST.UNKNOWN_FIELD', 'status'],
   ['missing price', (b) => ({ ...b, price: undefined }), 'REQUEST.FIELD_REQUIRED', 'price'],
   ['negative amount', (b) => ({ ...b, price: { ...b.price, amount: -5 } }), 'PRICE.AMOUNT_INVALID', 'price.amount'],
+  ['amount too large', (b) => ({ ...b, price: { ...b.price, amount: 100_000_000 } }), 'PRICE.AMOUNT_TOO_LARGE', 'price.amount'],
+  ['amount below Stripe’s minimum', (b) => ({ ...b, price: { ...b.price, amount: 29 } }), 'PRICE.AMOUNT_BELOW_MINIMUM', 'price.amount'],
+  ['pickup over a year ahead', (b) => ({ ...b, pickup: { ...b.pickup, at: '2099-06-15T12:00' } }), 'RESERVATION.PICKUP_TOO_FAR', 'pickup.at'],
   ['bad e-mail', (b) => ({ ...b, customer: { ...b.customer, email: 'not-an-email' } }), 'CUSTOMER.EMAIL_INVALID', 'customer.email'],
   ['name too long', (b) => ({ ...b, customer: { ...b.customer, last_name: 'x'.repeat(101) } }), 'CUSTOMER.NAME_TOO_LONG', 'customer.last_name'],
   ['control character in a name', (b) => ({ ...b, customer: { ...b.customer, first_name: `${b.customer.first_name}\u0007` } }), 'CUSTOMER.NAME_INVALID', 'customer.first_name'],

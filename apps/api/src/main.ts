@@ -3,7 +3,14 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigService } from '@nestjs/config';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { configureApp, DatabaseConfig, HttpConfig, parseEnvironment } from '@app/core';
+import {
+  configureApp,
+  CONFIGURATION_ERROR_EXIT_CODE,
+  DatabaseConfig,
+  HttpConfig,
+  InvalidEnvironmentError,
+  parseEnvironment,
+} from '@app/core';
 import cluster from 'node:cluster';
 import { AppModule } from './app.module';
 import { runCluster } from './cluster';
@@ -13,16 +20,20 @@ async function bootstrap(): Promise<void> {
   const env = parseEnvironment();
   const workers = env.WEB_CONCURRENCY ?? 1;
   if (workers > 1 && !env.DATABASE_URL?.match(/^(mysql|mariadb):/)) {
-    throw new Error('WEB_CONCURRENCY > 1 needs MySQL: the embedded SQLite database has a single writer.');
+    throw new InvalidEnvironmentError('Invalid configuration:\n  WEB_CONCURRENCY > 1 needs MySQL: the embedded SQLite database has a single writer.');
   }
   if (workers > 1 && cluster.isPrimary) return runCluster(workers);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
     bufferLogs: true,
     rawBody: true,
-    // Let `bootstrap().catch` report a start-up failure in one line instead of a stack dump.
+    // Let `bootstrap().catch` report a start-up failure in one line instead of a stack dump:
+    // Nest logs what failed (with its stack) into the buffer, which is printed only when the
+    // failure is not a configuration error.
     abortOnError: false,
+    autoFlushLogs: false,
   });
   configureApp(app);
+  app.flushLogs();
   const config = app.get(ConfigService);
   const http = config.getOrThrow<HttpConfig>('http');
   const database = config.getOrThrow<DatabaseConfig>('database');
@@ -37,7 +48,9 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  // The logger may not exist yet (bad configuration): write one plain line and exit non-zero.
+  // The logger may not exist yet (bad configuration): write one plain message and exit non-zero.
+  const configuration = error instanceof InvalidEnvironmentError;
+  if (!configuration) Logger.flush();
   process.stderr.write(`Reservations API failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  process.exit(configuration ? CONFIGURATION_ERROR_EXIT_CODE : 1);
 });

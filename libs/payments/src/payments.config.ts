@@ -1,5 +1,5 @@
 import { registerAs } from '@nestjs/config';
-import { parseEnvironment } from '@app/core';
+import { InvalidEnvironmentError, parseEnvironment } from '@app/core';
 
 /** Stripe API version this code was written against; the SDK sends it with every call. */
 export const STRIPE_API_VERSION = '2026-10-28.endive';
@@ -10,7 +10,7 @@ export const stripeConfig = registerAs('stripe', () => {
   const sandbox = env.SANDBOX ?? !env.STRIPE_SECRET_KEY;
   const sandboxPort = env.SANDBOX_STRIPE_PORT ?? 12111;
   const webhookSecret = env.STRIPE_WEBHOOK_SECRET ?? (sandbox ? 'whsec_sandbox_secret' : undefined);
-  if (!webhookSecret) throw new Error('Invalid configuration:\n  STRIPE_WEBHOOK_SECRET: required with a real Stripe key');
+  if (!webhookSecret) throw new InvalidEnvironmentError('Invalid configuration:\n  STRIPE_WEBHOOK_SECRET: required with a real Stripe key');
   return {
     sandbox,
     sandboxPort,

@@ -53,6 +53,12 @@ export const RULES = {
       'pickup.at',
       `The pickup must be at least ${minimumHours} h from now, in the pickup office's time zone.`,
     ),
+  pickupTooFar: (maximumDays: number) =>
+    new ReservationRuleError(
+      'RESERVATION.PICKUP_TOO_FAR',
+      'pickup.at',
+      `The pickup must be at most ${maximumDays} days from now, in the pickup office's time zone.`,
+    ),
   dropoffNotAfterPickup: () =>
     new ReservationRuleError('RESERVATION.DROPOFF_NOT_AFTER_PICKUP', 'dropoff.at', 'The dropoff must be after the pickup.'),
   rentalTooLong: (maximumDays: number) =>
@@ -60,6 +66,20 @@ export const RULES = {
       'RESERVATION.RENTAL_TOO_LONG',
       'dropoff.at',
       `The dropoff must be at most ${maximumDays} days after the pickup.`,
+    ),
+  amountTooLarge: (maximum: number) =>
+    new ReservationRuleError('PRICE.AMOUNT_TOO_LARGE', 'price.amount', `The amount must be at most ${maximum} minor units.`),
+  amountBelowMinimum: (currency: string, minimum: number) =>
+    new ReservationRuleError(
+      'PRICE.AMOUNT_BELOW_MINIMUM',
+      'price.amount',
+      `The card processor charges at least ${minimum} minor units of ${currency}.`,
+    ),
+  amountTooPrecise: (currency: string, step: number) =>
+    new ReservationRuleError(
+      'PRICE.AMOUNT_TOO_PRECISE',
+      'price.amount',
+      `Amounts in ${currency} must be a multiple of ${step} minor units: the card processor cannot charge a finer one.`,
     ),
 };
 

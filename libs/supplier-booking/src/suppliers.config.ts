@@ -1,5 +1,5 @@
 import { registerAs } from '@nestjs/config';
-import { parseEnvironment } from '@app/core';
+import { InvalidEnvironmentError, parseEnvironment } from '@app/core';
 
 const SUPPLIER_CODES = ['HERTZ', 'BUDGET', 'EUROPCAR'] as const;
 
@@ -16,7 +16,7 @@ export const suppliersConfig = registerAs('suppliers', () => {
   const simulated: string[] = [];
   const urlOf = (code: (typeof SUPPLIER_CODES)[number], value: string | undefined): string => {
     if (value) return value.replace(/\/+$/, '');
-    if (!sandbox) throw new Error(`Invalid configuration:\n  SUPPLIER_${code}_URL: required outside the sandbox`);
+    if (!sandbox) throw new InvalidEnvironmentError(`Invalid configuration:\n  SUPPLIER_${code}_URL: required outside the sandbox`);
     simulated.push(code);
     return `http://127.0.0.1:${sandboxPort + SUPPLIER_CODES.indexOf(code)}`;
   };

@@ -1,7 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString } from 'class-validator';
 import { AdminOnly } from '../admin/admin.guard';
+import { MaxCodePoints } from '../http/max-code-points';
 import { CursorPageQuery, cursorPage, DEFAULT_PAGE_LIMIT } from '../http/page-query';
 import { AuditEntry } from './audit-entry.entity';
 import { AuditLog } from './audit-log';
@@ -11,19 +12,19 @@ export class AuditQuery extends CursorPageQuery {
   @ApiPropertyOptional({ example: 'reservation.read' })
   @IsOptional()
   @IsString()
-  @MaxLength(64)
+  @MaxCodePoints(64)
   action?: string;
 
   @ApiPropertyOptional({ example: 'admin:alice' })
   @IsOptional()
   @IsString()
-  @MaxLength(100)
+  @MaxCodePoints(100)
   actor?: string;
 
   @ApiPropertyOptional({ example: 'K7M2Q9XD', description: 'A reservation code (any case), or an outbox event id' })
   @IsOptional()
   @IsString()
-  @MaxLength(64)
+  @MaxCodePoints(64)
   resource_id?: string;
 }
 

@@ -25,4 +25,62 @@ describe('environment', () => {
     expect(message).toContain('DATABASE_URL="postgres://x": must start with mysql://, mariadb:// or sqlite:');
     expect(message).toContain('LOG_LEVEL="loud"');
   });
+
+  describe('never echoes a secret', () => {
+    const messageOf = (raw: Record<string, string>): string => {
+      try {
+        parseEnvironment(raw);
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidEnvironmentError);
+        return (error as Error).message;
+      }
+      throw new Error('expected the environment to be refused');
+    };
+
+    it('names a bad token or key and its rule, without its value', () => {
+      const secrets: Record<string, string> = {
+        ADMIN_API_TOKEN: 'short secret',
+        METRICS_TOKEN: 'metrics secret!',
+        STRIPE_SECRET_KEY: 'pk_live_notasecretkey_hunter2',
+        STRIPE_WEBHOOK_SECRET: 'whsec x',
+      };
+      const message = messageOf(secrets);
+      for (const [name, value] of Object.entries(secrets)) {
+        expect(message).toContain(`${name} (value not shown: it is a secret): must`);
+        expect(message).not.toContain(value);
+      }
+      expect(message).toContain('STRIPE_SECRET_KEY (value not shown: it is a secret): must be a Stripe secret key (sk_… or rk_…)');
+    });
+
+    it('masks the credentials of a bad URL, and keeps the rest to help find the mistake', () => {
+      const message = messageOf({
+        DATABASE_URL: 'postgres://ana:hunter2@db.internal:5432/reservations?sslpassword=s3cret',
+        REDIS_URL: 'http://:r3dis-pass@cache.internal:6379',
+        SMTP_URL: 'imap://mailer:smtp-pass@mail.example.com',
+        SUPPLIER_HERTZ_URL: 'ftp://ota-token@ota.hertz.example',
+      });
+      expect(message).toContain('DATABASE_URL="postgres://ana:***@db.internal:5432/reservations?***": must start with mysql://');
+      expect(message).toContain('REDIS_URL="http://:***@cache.internal:6379/": must be a Redis URL');
+      expect(message).toContain('SMTP_URL="imap://mailer:***@mail.example.com": must be an SMTP URL');
+      expect(message).toContain('SUPPLIER_HERTZ_URL="ftp://***@ota.hertz.example/": must be a base URL');
+      for (const secret of ['hunter2', 's3cret', 'r3dis-pass', 'smtp-pass', 'ota-token']) expect(message).not.toContain(secret);
+    });
+
+    it('shows no part of a URL it cannot read, since it may still hold credentials', () => {
+      const message = messageOf({ DATABASE_URL: 'mysql//root:hunter2@db/reservations', SMTP_URL: 'mail.example.com mailer:smtp-pass' });
+      expect(message).toContain('DATABASE_URL (value not shown: not a URL, and it may hold credentials): must start with');
+      expect(message).toContain('SMTP_URL (value not shown: not a URL, and it may hold credentials): must be an SMTP URL');
+      expect(message).not.toMatch(/hunter2|smtp-pass/);
+    });
+
+    it('masks credentials that turn up in any other variable', () => {
+      const message = messageOf({ TRUST_PROXY: 'https://admin:hunter2@proxy.internal' });
+      expect(message).toContain('TRUST_PROXY="https://admin:***@proxy.internal/": must be true, false');
+      expect(message).not.toContain('hunter2');
+    });
+
+    it('still shows plain values, which are not secrets', () => {
+      expect(messageOf({ LOG_LEVEL: 'loud', PORT: '70000' })).toMatch(/LOG_LEVEL="loud"[\s\S]*PORT="70000"|PORT="70000"[\s\S]*LOG_LEVEL="loud"/);
+    });
+  });
 });

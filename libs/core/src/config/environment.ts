@@ -218,7 +218,21 @@ export class Environment {
   RECEIPT_SUPPORT_EMAIL?: string;
 }
 
-export class InvalidEnvironmentError extends Error {}
+/** A configuration the process cannot start with; the message names the variables and the rules, never a secret. */
+export class InvalidEnvironmentError extends Error {
+  override readonly name = 'InvalidEnvironmentError';
+}
+
+/**
+ * Exit status of a process that refused to start on its configuration (EX_CONFIG in
+ * sysexits.h): restarting it cannot help, so the cluster's primary does not.
+ */
+export const CONFIGURATION_ERROR_EXIT_CODE = 78;
+
+/** Variables holding a secret (or a credential): a bad value is never shown, not even in part. */
+const SECRET_VARIABLE = /(_TOKEN|_SECRET|_SECRET_KEY|_API_KEY|_PASSWORD|_USER)$/;
+/** Variables holding a URL, which may carry credentials (`user:password@`, `?password=`). */
+const URL_VARIABLE = /(_URL|_API_BASE)$/;
 
 /** Validates and converts `process.env` (or the given record); throws naming every bad variable. */
 export function parseEnvironment(raw: Record<string, unknown> = process.env): Environment {
@@ -228,11 +242,33 @@ export function parseEnvironment(raw: Record<string, unknown> = process.env): En
   const errors = validateSync(env, { whitelist: false, forbidUnknownValues: false, stopAtFirstError: true });
   if (errors.length > 0) {
     const lines = errors.map((error) => {
-      const value = JSON.stringify(raw[error.property]);
       const rules = Object.values(error.constraints ?? {}).join('; ');
-      return `  ${error.property}=${value}: ${rules}`;
+      return `  ${error.property}${shownValue(error.property, raw[error.property])}: ${rules}`;
     });
     throw new InvalidEnvironmentError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return env;
+}
+
+/** How a bad value appears in the error: whole, without its credentials (URLs), or not at all (secrets). */
+function shownValue(name: string, value: unknown): string {
+  const text = String(value);
+  if (SECRET_VARIABLE.test(name)) return ' (value not shown: it is a secret)';
+  const shown = URL_VARIABLE.test(name) || /:\/\/[^/\s]*@/.test(text) ? withoutCredentials(text) : text;
+  return shown === undefined ? ' (value not shown: not a URL, and it may hold credentials)' : `=${JSON.stringify(shown)}`;
+}
+
+/** `mysql://user:***@host/db`: the password (or a lone user name, which may be a token) and the query masked. */
+function withoutCredentials(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.password) url.password = '***';
+  else if (url.username) url.username = '***';
+  if (url.search) url.search = '***';
+  url.hash = '';
+  return url.toString();
 }

@@ -85,6 +85,36 @@ export class MalformedRequestError extends BadRequestError {
   readonly code = 'REQUEST.MALFORMED';
 }
 
+/** JSON nested deeper than any request of ours needs; refused before anything walks it. */
+export class RequestTooDeepError extends BadRequestError {
+  readonly code = 'REQUEST.TOO_DEEP';
+
+  constructor(maxDepth: number) {
+    super(`The request body is nested more than ${maxDepth} levels deep.`);
+  }
+}
+
+export type RefusedValueCode = 'REQUEST.VALUE_TOO_LONG' | 'REQUEST.VALUE_OUT_OF_RANGE' | 'REQUEST.VALUE_NOT_STORABLE';
+
+const REFUSED_VALUE_DETAILS: Record<RefusedValueCode, string> = {
+  'REQUEST.VALUE_TOO_LONG': 'A value in the request is too long to be stored.',
+  'REQUEST.VALUE_OUT_OF_RANGE': 'A value in the request is out of the range that can be stored.',
+  'REQUEST.VALUE_NOT_STORABLE': 'A value in the request cannot be stored as given.',
+};
+
+/**
+ * The database refused a value (too long, out of range, not of the column's type). Validation
+ * should have caught it first; this keeps a gap in validation a 422, never a 500 or SQL text.
+ */
+export class DatabaseRefusedValueError extends RuleViolationError {
+  constructor(
+    readonly code: RefusedValueCode,
+    cause?: unknown,
+  ) {
+    super(REFUSED_VALUE_DETAILS[code], { cause });
+  }
+}
+
 export class DatabaseUnavailableError extends UnavailableError {
   readonly code = 'SERVICE.DATABASE_UNAVAILABLE';
 

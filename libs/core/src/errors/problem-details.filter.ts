@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { DatabaseUnavailableError, DomainError, ErrorKind, FieldError } from './domain-error';
-import { isDatabaseUnavailable } from './database-errors';
+import { DatabaseRefusedValueError, DatabaseUnavailableError, DomainError, ErrorKind, FieldError } from './domain-error';
+import { isDatabaseUnavailable, refusedValue } from './database-errors';
 import { PROBLEM_CONTENT_TYPE, ProblemDetails } from './problem-details';
 
 /** The one place where an error kind becomes an HTTP status. */
@@ -119,6 +119,19 @@ export class ProblemDetailsFilter implements ExceptionFilter {
             ? 'The request body is larger than this endpoint accepts.'
             : 'The request body is not valid JSON.',
       };
+    }
+    const refused = refusedValue(error);
+    if (refused) {
+      // A gap in request validation: a 422 for the client, an error for us to close the gap.
+      // Logged without the SQL or its parameters, which carry the request's (personal) data.
+      const problem = new DatabaseRefusedValueError(refused.code, error);
+      this.logger.error({
+        msg: 'the database refused a value validation let through',
+        driverCode: refused.driverCode,
+        column: refused.column,
+        requestId: requestIdOf(request),
+      });
+      return { status: STATUS_BY_KIND[problem.kind], code: problem.code, detail: problem.message };
     }
     if (isDatabaseUnavailable(error)) {
       const unavailable = new DatabaseUnavailableError(error);

@@ -10,6 +10,7 @@ import { HttpConfig } from '../config';
 import { ProblemDetails, ProblemDetailsFilter } from '../errors';
 import { requestIdFor } from '../logging/logging.module';
 import { httpMetricsMiddleware, Metrics } from '../metrics';
+import { refuseDeepJson } from './request-shape';
 import { createValidationPipe } from './validation';
 
 export const API_PREFIX = 'api/v1';
@@ -40,6 +41,7 @@ export function configureApp(app: NestExpressApplication): INestApplication {
     });
   }
   app.useBodyParser('json', { limit: http.bodyLimitBytes });
+  app.use(refuseDeepJson);
   const server = app.getHttpServer() as Server;
   server.keepAliveTimeout = http.keepAliveTimeoutMs;
   // Node requires the headers timeout to exceed the keep-alive timeout.

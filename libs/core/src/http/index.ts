@@ -1,3 +1,5 @@
 export * from './configure-app';
 export * from './validation';
 export * from './page-query';
+export * from './max-code-points';
+export * from './request-shape';

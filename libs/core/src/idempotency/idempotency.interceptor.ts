@@ -1,4 +1,12 @@
-import { applyDecorators, CallHandler, ExecutionContext, Injectable, NestInterceptor, UseInterceptors } from '@nestjs/common';
+import {
+  applyDecorators,
+  CallHandler,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  NestInterceptor,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { from, Observable, of } from 'rxjs';
@@ -6,6 +14,10 @@ import { catchError, mergeMap } from 'rxjs/operators';
 import { IdempotencyService } from './idempotency.service';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+/** Where the interceptor leaves the admitted request's fingerprint for the route. */
+const FINGERPRINT = Symbol('idempotency-fingerprint');
+type WithFingerprint = Request & { [FINGERPRINT]?: string };
+
 /** Response headers worth replaying; the rest (dates, request ids) belong to each response. */
 const REPLAYED_HEADERS = ['location', 'content-type'];
 
@@ -31,6 +43,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
           response.setHeader('Idempotent-Replayed', 'true');
           return of(admission.response.body);
         }
+        (request as WithFingerprint)[FINGERPRINT] = admission.requestHash;
         return next.handle().pipe(
           mergeMap(async (body: unknown) => {
             await this.idempotency.complete(admission.id, {
@@ -58,6 +71,14 @@ function pickHeaders(response: Response): Record<string, string> {
   }
   return headers;
 }
+
+/**
+ * The fingerprint of the request an `@Idempotent()` route is running for: what it stores with
+ * what it creates, so that a key reused once its row is gone never finds another request's work.
+ */
+export const IdempotencyFingerprint = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): string | null => context.switchToHttp().getRequest<WithFingerprint>()[FINGERPRINT] ?? null,
+);
 
 /** Marks a route as idempotent and documents the header in OpenAPI. */
 export function Idempotent(): MethodDecorator & ClassDecorator {

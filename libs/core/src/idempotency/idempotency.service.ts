@@ -12,7 +12,8 @@ import { IdempotencyRepository, StoredResponse, storedResponseOf } from './idemp
 
 const KEY_PATTERN = /^[\x21-\x7e]{8,255}$/;
 
-export type Admission = { kind: 'proceed'; id: number } | { kind: 'replay'; response: StoredResponse };
+/** `requestHash`: the request's fingerprint, which the work it admits may keep (see `IdempotencyFingerprint`). */
+export type Admission = { kind: 'proceed'; id: number; requestHash: string } | { kind: 'replay'; response: StoredResponse };
 
 /**
  * Stripe-style idempotency keys (IETF httpapi draft): the first request with a key runs; a retry
@@ -45,7 +46,7 @@ export class IdempotencyService {
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.config.ttlHours * 3_600_000),
     });
-    if (inserted) return { kind: 'proceed', id: inserted.id };
+    if (inserted) return { kind: 'proceed', id: inserted.id, requestHash };
 
     const existing = await this.repository.find(scope, key);
     // Released between our insert and our read (the first request failed): the client may retry.
@@ -55,7 +56,7 @@ export class IdempotencyService {
     if (existing.lockedUntil.getTime() < now.getTime()) {
       // The first request died without an answer; its work is idempotent, so run it again.
       if (await this.repository.takeOver(existing.id, now, this.lockDeadline(now))) {
-        return { kind: 'proceed', id: existing.id };
+        return { kind: 'proceed', id: existing.id, requestHash };
       }
     }
     throw new IdempotentRequestInFlightError();
@@ -80,13 +81,42 @@ export function fingerprint(body: unknown): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
 }
 
+/** A piece of output already written out, on the work stack of `canonicalJson`. */
+class Written {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * JSON with the keys of every object sorted. Walks with a stack of its own instead of
+ * recursing, so that no body, however deep, can overflow the call stack (the body parser
+ * refuses deep ones anyway). The output must never change: stored fingerprints depend on it.
+ */
 function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
+  const out: string[] = [];
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (item instanceof Written) {
+      out.push(item.text);
+    } else if (Array.isArray(item)) {
+      // Pushed in reverse, so that they come off the stack in order.
+      pending.push(new Written(']'));
+      for (let i = item.length - 1; i >= 0; i--) {
+        pending.push(item[i]);
+        if (i > 0) pending.push(new Written(','));
+      }
+      out.push('[');
+    } else if (item !== null && typeof item === 'object') {
+      const keys = Object.keys(item).sort();
+      pending.push(new Written('}'));
+      for (let i = keys.length - 1; i >= 0; i--) {
+        pending.push((item as Record<string, unknown>)[keys[i]]);
+        pending.push(new Written(`${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:`));
+      }
+      out.push('{');
+    } else {
+      out.push(JSON.stringify(item ?? null));
+    }
   }
-  return JSON.stringify(value ?? null);
+  return out.join('');
 }

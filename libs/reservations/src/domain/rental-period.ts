@@ -2,6 +2,8 @@ import { DateTime } from 'luxon';
 import { RULES } from '../reservation.errors';
 
 export const MINIMUM_LEAD_HOURS = 1;
+/** Suppliers open their books about a year ahead (docs/adr/0011-pickup-lead-time-and-chargeable-amounts.md). */
+export const MAXIMUM_LEAD_DAYS = 365;
 export const MAXIMUM_RENTAL_DAYS = 90;
 /** Local wall-clock time without offset, to the minute: `2027-03-01T10:00`. */
 export const LOCAL_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
@@ -26,13 +28,26 @@ export function resolveLocalTime(field: string, local: string, timeZone: string)
   return { local, timeZone, instant: parsed.toJSDate() };
 }
 
-/** Pickup at least an hour ahead; dropoff after pickup and at most 90 days later. */
+/**
+ * Pickup at least an hour and at most 365 days ahead; dropoff after the pickup and at most 90
+ * days later. The day limits count calendar days on the wall clock, as the customer reads
+ * them: a daylight-saving change in between moves the elapsed time by an hour, not the rule.
+ */
 export function checkRentalPeriod(pickup: LocalTime, dropoff: LocalTime, now: Date): void {
   if (pickup.instant.getTime() < now.getTime() + MINIMUM_LEAD_HOURS * 3_600_000) {
     throw RULES.pickupTooSoon(MINIMUM_LEAD_HOURS);
   }
+  const nowAtPickupOffice = DateTime.fromJSDate(now, { zone: pickup.timeZone }).setZone('utc', { keepLocalTime: true });
+  if (wallClock(pickup.local) > nowAtPickupOffice.plus({ days: MAXIMUM_LEAD_DAYS })) {
+    throw RULES.pickupTooFar(MAXIMUM_LEAD_DAYS);
+  }
   if (dropoff.instant.getTime() <= pickup.instant.getTime()) throw RULES.dropoffNotAfterPickup();
-  if (dropoff.instant.getTime() - pickup.instant.getTime() > MAXIMUM_RENTAL_DAYS * 86_400_000) {
+  if (wallClock(dropoff.local) > wallClock(pickup.local).plus({ days: MAXIMUM_RENTAL_DAYS })) {
     throw RULES.rentalTooLong(MAXIMUM_RENTAL_DAYS);
   }
+}
+
+/** A local time as a wall-clock reading, free of any zone (held as UTC, which has no clock changes). */
+function wallClock(local: string): DateTime {
+  return DateTime.fromISO(local, { zone: 'utc' });
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsDefined, IsString, MaxLength } from 'class-validator';
-import { Audited, ProblemDetails, RateLimit } from '@app/core';
+import { IsDefined, IsString } from 'class-validator';
+import { Audited, MaxCodePoints, ProblemDetails, RateLimit } from '@app/core';
 import { toReservationView, ReservationView } from '../reservation.view';
 import { GetReservationHandler } from './get-reservation.handler';
 
@@ -9,7 +9,7 @@ export class CustomerLookupQuery {
   @ApiProperty({ example: 'ana@example.com', description: "The customer's e-mail, as given at creation (any case)" })
   @IsDefined({ context: { code: 'REQUEST.FIELD_REQUIRED' } })
   @IsString({ context: { code: 'CUSTOMER.EMAIL_INVALID' } })
-  @MaxLength(254, { context: { code: 'CUSTOMER.EMAIL_INVALID' } })
+  @MaxCodePoints(254, { context: { code: 'CUSTOMER.EMAIL_INVALID' } })
   email!: string;
 }
 

@@ -7,6 +7,8 @@ import { SupplierBooking1764000000006 } from './1764000000006-supplier-booking';
 import { Receipts1764000000007 } from './1764000000007-receipts';
 import { ReceiptEmails1764000000008 } from './1764000000008-receipt-emails';
 import { AuditLog1764000000009 } from './1764000000009-audit-log';
+import { MoneySafety1764000000010 } from './1764000000010-money-safety';
+import { PaymentChecks1764000000011 } from './1764000000011-payment-checks';
 
 /** Every migration, in order; the apps run them at start (DATABASE_MIGRATE_ON_START). */
 export const MIGRATIONS = [
@@ -19,4 +21,6 @@ export const MIGRATIONS = [
   Receipts1764000000007,
   ReceiptEmails1764000000008,
   AuditLog1764000000009,
+  MoneySafety1764000000010,
+  PaymentChecks1764000000011,
 ];

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
+import { progressOf, ReservationStatus } from '@app/reservations';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const CONTRACTS_FILE = join(__dirname, '..', '..', 'docs', 'api-contracts.md');
@@ -55,12 +56,14 @@ function documentedRoutes(markdown: string): DocumentedRoute[] {
 describe('docs/api-contracts.md matches the OpenAPI document (sqlite)', () => {
   let t: TestApp | undefined;
   let operations: Map<string, Operation>;
+  let schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }>;
   const documented = documentedRoutes(readFileSync(CONTRACTS_FILE, 'utf8'));
 
   beforeAll(async () => {
     t = await startTestApp('sqlite');
     const { body } = await request(t.server).get('/docs-json').expect(200);
     const paths = body.paths as Record<string, Record<string, Operation>>;
+    schemas = body.components.schemas;
     operations = new Map(
       Object.entries(paths).flatMap(([path, item]) =>
         Object.entries(item)
@@ -88,6 +91,14 @@ describe('docs/api-contracts.md matches the OpenAPI document (sqlite)', () => {
       .filter((route) => !Object.keys(operations.get(route.key)!.responses ?? {}).includes(route.success))
       .map((route) => `${route.key}: ${route.success} not in [${Object.keys(operations.get(route.key)!.responses ?? {}).join(', ')}]`);
     expect(wrong).toEqual([]);
+  });
+
+  it('lists in progress.payment and progress.supplier every value a reservation can show', () => {
+    const shown = Object.values(ReservationStatus).flatMap((status) => [false, true].map((supplierRejected) => progressOf(status, { supplierRejected })));
+    const { payment, supplier } = schemas.ProgressView.properties!;
+    expect([...new Set(shown.map((progress) => progress.payment))].filter((value) => !payment.enum!.includes(value))).toEqual([]);
+    expect([...new Set(shown.map((progress) => progress.supplier))].filter((value) => !supplier.enum!.includes(value))).toEqual([]);
+    expect(supplier.enum).toEqual(['pending', 'confirmed', 'retrying', 'rejected', 'cancelled']);
   });
 
   it('says "bearer" exactly where the document asks for the bearer token', () => {

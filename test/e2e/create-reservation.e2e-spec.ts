@@ -1,4 +1,6 @@
+import { DateTime } from 'luxon';
 import request from 'supertest';
+import { CatalogRepository } from '@app/catalog';
 import { fingerprint, IdempotencyKey } from '@app/core';
 import { aCreateBody, aKey, localAt } from '../support/builders';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -118,6 +120,21 @@ describe.each(DATABASE_KINDS)('POST /api/v1/reservations on %s', (kind) => {
         'dropoff.at',
       ],
       [
+        'a pickup more than 365 days ahead',
+        () => aCreateBody({ pickup: { office_code: 'MAD-T4', at: localAt(366) }, dropoff: { office_code: 'BCN-T1', at: localAt(368) } }),
+        'RESERVATION.PICKUP_TOO_FAR',
+        'pickup.at',
+      ],
+      [
+        'a rental of 90 days and 59 minutes across the spring clock change',
+        () => {
+          const pickup = pickupBefore(nextClockChange('spring'));
+          return aCreateBody({ pickup: { office_code: 'MAD-T4', at: pickup }, dropoff: { office_code: 'BCN-T1', at: wallClockPlus(pickup, { days: 90, minutes: 59 }) } });
+        },
+        'RESERVATION.RENTAL_TOO_LONG',
+        'dropoff.at',
+      ],
+      [
         'a local time skipped by daylight saving',
         () => aCreateBody({ pickup: { office_code: 'MAD-T4', at: '2027-03-28T02:30' }, dropoff: { office_code: 'BCN-T1', at: '2027-03-30T10:00' } }),
         'RESERVATION.LOCAL_TIME_INVALID',
@@ -138,6 +155,9 @@ describe.each(DATABASE_KINDS)('POST /api/v1/reservations on %s', (kind) => {
       ['a blank name', () => aCreateBody({ customer: { ...aCreateBody().customer, first_name: '   ' } }), 'CUSTOMER.NAME_INVALID', 'customer.first_name'],
       ['a zero amount', () => aCreateBody({ price: { amount: 0, currency: 'EUR' } }), 'PRICE.AMOUNT_INVALID', 'price.amount'],
       ['a fractional amount', () => aCreateBody({ price: { amount: 189.5, currency: 'EUR' } }), 'PRICE.AMOUNT_INVALID', 'price.amount'],
+      ['an amount of nine digits', () => aCreateBody({ price: { amount: 100_000_000, currency: 'EUR' } }), 'PRICE.AMOUNT_TOO_LARGE', 'price.amount'],
+      ["an amount below Stripe's minimum in EUR", () => aCreateBody({ price: { amount: 49, currency: 'EUR' } }), 'PRICE.AMOUNT_BELOW_MINIMUM', 'price.amount'],
+      ["an amount below Stripe's minimum in GBP", () => aCreateBody({ price: { amount: 29, currency: 'GBP' } }), 'PRICE.AMOUNT_BELOW_MINIMUM', 'price.amount'],
       ['an amount sent as a string', () => aCreateBody({ price: { amount: '18950' as unknown as number, currency: 'EUR' } }), 'PRICE.AMOUNT_INVALID', 'price.amount'],
       ['a lower-case currency', () => aCreateBody({ price: { amount: 100, currency: 'eur' } }), 'PRICE.CURRENCY_INVALID', 'price.currency'],
     ];
@@ -150,6 +170,49 @@ describe.each(DATABASE_KINDS)('POST /api/v1/reservations on %s', (kind) => {
       const [{ count }] = await t.dataSource.query('SELECT COUNT(*) AS count FROM reservations');
       expect(Number(count)).toBe(0);
     });
+  });
+
+  it('counts the 90 days on the wall clock: exactly 90 days across the autumn clock change is taken', async () => {
+    const pickup = pickupBefore(nextClockChange('autumn'));
+    const body = aCreateBody({ pickup: { office_code: 'MAD-T4', at: pickup }, dropoff: { office_code: 'BCN-T1', at: wallClockPlus(pickup, { days: 90 }) } });
+    const response = await post(body).expect(202);
+    // An hour more than 90 days elapsed: the clocks went back in between.
+    expect(Date.parse(response.body.dropoff.at_utc) - Date.parse(response.body.pickup.at_utc)).toBe(90 * 86_400_000 + 3_600_000);
+  });
+
+  it('takes the largest amount Stripe can charge, and a pickup 365 days ahead', async () => {
+    const body = aCreateBody({
+      pickup: { office_code: 'MAD-T4', at: DateTime.now().setZone('Europe/Madrid').plus({ days: 365, minutes: -5 }).toFormat("yyyy-MM-dd'T'HH:mm") },
+      dropoff: { office_code: 'BCN-T1', at: localAt(367) },
+      price: { amount: 99_999_999, currency: 'EUR' },
+    });
+    const response = await post(body).expect(202);
+    expect(response.body.price).toEqual({ amount: 99_999_999, currency: 'EUR' });
+  });
+
+  it('applies Stripe’s rules to zero- and three-decimal currencies once a supplier accepts one', async () => {
+    const currencies = ['JPY', 'KWD', 'ISK'];
+    for (const currency of currencies) await t.dataSource.query('INSERT INTO supplier_currencies (supplier_code, currency) VALUES (?, ?)', ['HERTZ', currency]);
+    t.app.get(CatalogRepository).invalidate();
+    try {
+      const refused: [number, string, string][] = [
+        [49, 'JPY', 'PRICE.AMOUNT_BELOW_MINIMUM'],
+        [5124, 'KWD', 'PRICE.AMOUNT_TOO_PRECISE'],
+        [550, 'ISK', 'PRICE.AMOUNT_TOO_PRECISE'],
+      ];
+      for (const [amount, currency, code] of refused) {
+        const response = await post(aCreateBody({ price: { amount, currency } })).expect(422);
+        expect(response.body.errors).toEqual([expect.objectContaining({ field: 'price.amount', code })]);
+      }
+      const [{ count }] = await t.dataSource.query('SELECT COUNT(*) AS count FROM reservations');
+      expect(Number(count)).toBe(0);
+      for (const [amount, currency] of [[12_345, 'JPY'], [5120, 'KWD'], [500, 'ISK']] as const) {
+        await post(aCreateBody({ price: { amount, currency } })).expect(202);
+      }
+    } finally {
+      await t.dataSource.query(`DELETE FROM supplier_currencies WHERE currency IN ('JPY', 'KWD', 'ISK')`);
+      t.app.get(CatalogRepository).invalidate();
+    }
   });
 
   it('refuses malformed JSON with 400 and a body over 16 KiB with 413, never a 500', async () => {
@@ -255,3 +318,25 @@ describe.each(DATABASE_KINDS)('POST /api/v1/reservations on %s', (kind) => {
     });
   });
 });
+
+/** The next daylight-saving change in Madrid, at least three days ahead: the first day whose UTC offset differs from the day before. */
+function nextClockChange(season: 'spring' | 'autumn'): DateTime {
+  let day = DateTime.now().setZone('Europe/Madrid').startOf('day').plus({ days: 3 }).set({ hour: 12 });
+  for (;;) {
+    const next = day.plus({ days: 1 });
+    if (next.offset !== day.offset && (next.offset > day.offset) === (season === 'spring')) return next;
+    day = next;
+  }
+}
+
+/** A pickup 89 days before `change` (or two days from now, when that is later): its 90-day rental spans the change. */
+function pickupBefore(change: DateTime): string {
+  const earliest = DateTime.now().setZone('Europe/Madrid').plus({ days: 2 });
+  const pickup = DateTime.max(change.minus({ days: 89 }), earliest);
+  return pickup.set({ hour: 10, minute: 0 }).toFormat("yyyy-MM-dd'T'HH:mm");
+}
+
+/** The wall-clock time `duration` after `local`, whatever the clocks do in between. */
+function wallClockPlus(local: string, duration: { days: number; minutes?: number }): string {
+  return DateTime.fromISO(local, { zone: 'utc' }).plus(duration).toFormat("yyyy-MM-dd'T'HH:mm");
+}

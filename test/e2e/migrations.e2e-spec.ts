@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '@app/core';
 import { MIGRATIONS } from '../../migrations';
+import { PaymentChecks1764000000011 } from '../../migrations/1764000000011-payment-checks';
 import { createTestDatabase, DATABASE_KINDS, TestDatabase } from '../support/test-database';
 
 const run = promisify(execFile);
@@ -65,6 +66,9 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
         ? (await after.query(`PRAGMA table_info(${table})`)).map((c: { name: string }) => c.name)
         : (await after.query(`SHOW COLUMNS FROM ${table}`)).map((c: { Field: string }) => c.Field);
 
+    // Migrations after the audit log have tests of their own: undo them first.
+    const lastApplied = async () => ((await after.query('SELECT name FROM schema_migrations ORDER BY id DESC LIMIT 1')) as { name: string }[])[0].name;
+    while ((await lastApplied()) !== 'AuditLog1764000000009') await after.undoLastMigration({ transaction: 'each' });
     // Down: the audit log (9), receipt e-mails (8), receipts (7), then supplier booking (6).
     expect(await after.query('SELECT COUNT(*) AS n FROM audit_log')).toEqual([{ n: expect.anything() }]);
     await after.undoLastMigration({ transaction: 'each' });
@@ -80,6 +84,78 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(columns).not.toContain('paid_at');
     expect(columns).not.toContain('needs_attention');
     await expect(after.query('SELECT COUNT(*) FROM reservation_supplier_requests')).rejects.toThrow();
+    await after.destroy();
+  });
+});
+
+describe.each(DATABASE_KINDS)('migration 11 (payment checks) on %s', (kind) => {
+  let database: TestDatabase;
+  const open = async (migrations: typeof MIGRATIONS) => {
+    const dataSource = new DataSource(buildDataSourceOptions({ url: database.url, migrations, migrationsRun: false }));
+    await dataSource.initialize();
+    await dataSource.runMigrations({ transaction: 'each' });
+    return dataSource;
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('rejections recorded before it get supplier_rejected_at from their last change; down removes its columns and index', async () => {
+    const index = MIGRATIONS.indexOf(PaymentChecks1764000000011);
+    const before = await open(MIGRATIONS.slice(0, index));
+    await before.query("INSERT INTO suppliers (code, name, active) VALUES ('HERTZ', 'Hertz', 1)");
+    for (const office of ['MAD-T4', 'BCN-T1']) {
+      await before.query(
+        "INSERT INTO offices (supplier_code, code, name, city, country, time_zone, active) VALUES ('HERTZ', ?, ?, 'X', 'ES', 'Europe/Madrid', 1)",
+        [office, office],
+      );
+    }
+    await before.query("INSERT INTO car_categories (code, description) VALUES ('CDMR', 'Compact')");
+    const insert = (code: string, status: string, lastError: string | null, intent: string | null) =>
+      before.query(
+        `INSERT INTO reservations (code, status, supplier_code, pickup_office_code, pickup_local, pickup_time_zone, pickup_at,
+          dropoff_office_code, dropoff_local, dropoff_time_zone, dropoff_at, car_category_code, customer_first_name,
+          customer_last_name, customer_email, customer_phone, amount, currency, lock_version, created_at, updated_at,
+          supplier_last_error, payment_intent_id)
+         VALUES (?, ?, 'HERTZ', 'MAD-T4', '2027-03-01T10:00', 'Europe/Madrid', '2027-03-01 09:00:00', 'BCN-T1',
+          '2027-03-05T10:00', 'Europe/Madrid', '2027-03-05 09:00:00', 'CDMR', 'Ana', 'Pérez', 'ana@example.com',
+          '+34600111222', 18950, 'EUR', 1, '2026-11-01 10:00:00', '2026-11-01 10:07:00', ?, ?)`,
+        [code, status, lastError, intent],
+      );
+    await insert('REJECTED', 'CONFIRMED_INTERNAL', 'HERTZ rejected: CATEGORY_UNAVAILABLE category unavailable', 'pi_1');
+    await insert('DEFERRED', 'CONFIRMED_INTERNAL', 'POST http://hertz/ota/VehRes: HTTP 503', 'pi_2');
+    await insert('EXPIREDX', 'EXPIRED', null, 'pi_3');
+    await before.destroy();
+
+    const after = await open(MIGRATIONS.slice(0, index + 1));
+    const rows: Record<string, unknown>[] = await after.query(
+      `SELECT code, CASE WHEN supplier_rejected_at IS NULL THEN 'none' WHEN supplier_rejected_at = updated_at THEN 'last change' ELSE 'other' END AS rejected,
+              payment_intent_canceled_at, payment_checked_at FROM reservations ORDER BY code`,
+    );
+    expect(rows.map((row) => [row.code, row.rejected, row.payment_intent_canceled_at, row.payment_checked_at])).toEqual([
+      ['DEFERRED', 'none', null, null],
+      ['EXPIREDX', 'none', null, null],
+      ['REJECTED', 'last change', null, null],
+    ]);
+    const columns = async (): Promise<string[]> =>
+      kind === 'sqlite'
+        ? (await after.query('PRAGMA table_info(reservations)')).map((c: { name: string }) => c.name)
+        : (await after.query('SHOW COLUMNS FROM reservations')).map((c: { Field: string }) => c.Field);
+    const indexes = async (): Promise<string[]> =>
+      kind === 'sqlite'
+        ? (await after.query('PRAGMA index_list(reservations)')).map((i: { name: string }) => i.name)
+        : (await after.query('SHOW INDEX FROM reservations')).map((i: { Key_name: string }) => i.Key_name);
+    expect(await indexes()).toContain('IX_reservations_status_payment_check');
+
+    await after.undoLastMigration({ transaction: 'each' });
+    for (const column of ['supplier_rejected_at', 'payment_intent_canceled_at', 'payment_checked_at']) expect(await columns()).not.toContain(column);
+    expect(await columns()).toContain('paid_at');
+    expect(await indexes()).not.toContain('IX_reservations_status_payment_check');
+    expect(await after.query('SELECT COUNT(*) AS n FROM reservations')).toEqual([{ n: expect.anything() }]);
     await after.destroy();
   });
 });

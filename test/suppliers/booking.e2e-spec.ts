@@ -1,7 +1,8 @@
+import request from 'supertest';
 import { ReservationStatus, ReservationStatusHistory } from '@app/reservations';
 import { ISSUE_RECEIPT, RETRY_SUPPLIER_BOOKING, ReservationSupplierRequest } from '@app/supplier-booking';
 import { DATABASE_KINDS } from '../support/test-database';
-import { startSupplierFixture, SupplierFixture } from './supplier-fixture';
+import { ADMIN_TOKEN, startSupplierFixture, SupplierFixture } from './supplier-fixture';
 
 const RETRY_BASE_SECONDS = 60;
 
@@ -90,6 +91,41 @@ describe.each(DATABASE_KINDS)('supplier booking on %s', (kind) => {
     expect(await f.events(RETRY_SUPPLIER_BOOKING, code)).toHaveLength(0);
     expect(await f.events(ISSUE_RECEIPT, code)).toHaveLength(1);
     expect(f.simulators.BUDGET.bookings().has(code)).toBe(false);
+  });
+
+  it('a rejection reads "rejected" to the client, durably; a later run that defers or confirms clears it', async () => {
+    f.simulators.EUROPCAR.setFaults({ rejectionRate: 1 });
+    const code = await f.reserveAndPay('EUROPCAR');
+    await f.settle();
+    const rejected = await f.lookup(code);
+    expect(rejected.status).toBe('CONFIRMED_INTERNAL');
+    expect(rejected.progress).toEqual({ code: 'issued', payment: 'succeeded', supplier: 'rejected' });
+    expect((await f.reservation(code)).supplierRejectedAt).toEqual(expect.any(Date));
+
+    // An operator retries while the supplier is down: no longer a refusal, a retry.
+    const admin = (reservation: { lockVersion: number }) =>
+      request(f.base)
+        .post(`/api/v1/admin/reservations/${code}/supplier-booking/retry`)
+        .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+        .send({ lock_version: reservation.lockVersion })
+        .expect(202);
+    f.simulators.EUROPCAR.setFaults({ errorRate: 1 });
+    await admin(await f.reservation(code));
+    await f.settle();
+    expect((await f.lookup(code)).progress.supplier).toBe('retrying');
+    expect((await f.reservation(code)).supplierRejectedAt).toBeNull();
+
+    // Refused again, then an operator's retry books it.
+    f.simulators.EUROPCAR.setFaults({ rejectionRate: 1 });
+    await admin(await f.reservation(code));
+    await f.settle();
+    expect((await f.lookup(code)).progress.supplier).toBe('rejected');
+    f.simulators.EUROPCAR.setFaults({});
+    await admin(await f.reservation(code));
+    await f.settle();
+    const confirmed = await f.lookup(code);
+    expect(confirmed).toMatchObject({ status: 'SUPPLIER_CONFIRMED', progress: { supplier: 'confirmed' } });
+    expect((await f.reservation(code)).supplierRejectedAt).toBeNull();
   });
 
   it('the supplier books but its answer never comes: found by lookup, booked once', async () => {

@@ -102,9 +102,9 @@ describe.each(DATABASE_KINDS)('operators on %s', (kind) => {
     expect(f.sandbox.refundedAmount(reservation.paymentIntentId!)).toBe(18950);
   });
 
-  it('a refund Stripe fails is reported (502), changes no status, and is in the history', async () => {
+  it('a refund Stripe refuses is reported (502), changes no status, and is in the history', async () => {
     const reservation = await rejected();
-    f.sandbox.injectFault({ operation: 'create_refund', mode: 'error', status: 500, count: 1 });
+    f.sandbox.injectFault({ operation: 'create_refund', mode: 'error', status: 400, count: 1 });
     const failed = await admin('post', `/reservations/${reservation.code}/refund`)
       .send({ lock_version: reservation.lockVersion, reason: 'Supplier cannot serve it' })
       .expect(502);

@@ -35,8 +35,8 @@ describe('supplier booking client: timeout, retry, lookup before rebooking, circ
   let gateways: SupplierGateways;
   let reference = 1000;
   const nextReference = () => `REF${String(reference++).padStart(5, '0')}`;
-  const client = (breaker = { failures: 100, halfOpenAfterMs: 200 }) =>
-    new SupplierBookingClient(gateways, { timeoutMs: 250, breaker, inCallRetries: 2 });
+  const client = (breaker = { failures: 100, halfOpenAfterMs: 200 }, timeoutMs = 250) =>
+    new SupplierBookingClient(gateways, { timeoutMs, breaker, inCallRetries: 2 });
 
   beforeAll(async () => {
     const urls = await Promise.all(Object.values(simulators).map((simulator) => simulator.start()));
@@ -69,6 +69,20 @@ describe('supplier booking client: timeout, retry, lookup before rebooking, circ
       ]);
       expect(simulator.requests).toBeGreaterThanOrEqual(1);
       expect([...simulator.bookings().keys()].filter((key) => key === ref)).toHaveLength(1);
+    },
+  );
+
+  it.each(['HERTZ', 'BUDGET', 'EUROPCAR'] as const)(
+    "%s: a slow lookup does not eat the booking's time: each call has a timeout of its own",
+    async (supplier) => {
+      const simulator = simulators[supplier];
+      // Each call takes about 70% of the timeout: both fit their own, not one shared between them.
+      simulator.setFaults({ lookupLatencyMs: 700, bookLatencyMs: 700, holdMs: 2000 });
+      const ref = nextReference();
+      const run = await client(undefined, 1000).book(supplier, request(ref), { lookupFirst: true });
+
+      expect(run.calls.map((call) => `${call.operation}:${call.outcome}`)).toEqual(['lookup:not_found', 'book:confirmed']);
+      expect(run.result).toEqual({ outcome: 'confirmed', confirmationNumber: simulator.bookings().get(ref) });
     },
   );
 

@@ -143,6 +143,14 @@ export class OutboxRepository {
     return result.affected === 1;
   }
 
+  /** Is an event of one of `types` for this aggregate being handled (claimed, or held by a process that died)? */
+  async isProcessing(manager: EntityManager, aggregateType: string, aggregateId: string, types: readonly string[]): Promise<boolean> {
+    const count = await manager.count(OutboxEvent, {
+      where: { aggregateType, aggregateId, type: In([...types]), status: OutboxStatus.PROCESSING },
+    });
+    return count > 0;
+  }
+
   findById(id: number): Promise<OutboxEvent | null> {
     return this.events.findOneBy({ id });
   }

@@ -58,4 +58,13 @@ export class Outbox {
     if (dueAt && dueAt <= now) this.transactions.afterCommit(manager, () => this.drainer.nudge());
     return id;
   }
+
+  /**
+   * Whether a handler is at work on an event of one of `types` for this aggregate, in this
+   * process or another (a process that died keeps its events PROCESSING until the lease ends
+   * and another process runs them again): what an action that must not overlap it checks.
+   */
+  isProcessing(manager: EntityManager, aggregate: { type: string; id: string }, types: readonly string[]): Promise<boolean> {
+    return this.repository.isProcessing(manager, aggregate.type, aggregate.id, types);
+  }
 }

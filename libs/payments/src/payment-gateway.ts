@@ -50,6 +50,8 @@ export abstract class PaymentGateway {
    * the same key returns the same refund.
    */
   abstract refundPaymentIntent(id: string, idempotencyKey: string): Promise<RefundSnapshot>;
+  /** The intent's refunds, whatever key made them: what settles a refund once its key has expired. */
+  abstract listRefunds(paymentIntentId: string): Promise<RefundSnapshot[]>;
 }
 
 /** The provider did not answer, or answered 5xx/429: try again later. */
@@ -62,7 +64,12 @@ export class PaymentGatewayUnavailableError extends Error {
 
 /** The provider refused the request itself: retrying will not help. */
 export class PaymentGatewayRejectedError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    options?: { cause?: unknown },
+    /** The provider's own error code (Stripe's `charge_already_refunded`, …), when it gave one. */
+    readonly providerCode: string | null = null,
+  ) {
     super(message, options);
     this.name = 'PaymentGatewayRejectedError';
   }

@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { OutboxModule } from '@app/outbox';
 import { ReservationsPersistenceModule } from '@app/reservations';
 import { ApplyPaymentOutcomeHandler } from './apply-payment-outcome/apply-payment-outcome.handler';
+import { CancelPaymentIntentHandler } from './expire-unpaid/cancel-payment-intent.handler';
 import { CancelPaymentIntentOutboxHandler } from './expire-unpaid/cancel-payment-intent.outbox-handler';
 import { ExpireUnpaidReservationsJob } from './expire-unpaid/expire-unpaid-reservations.job';
 import { PaymentGateway } from './payment-gateway';
@@ -29,6 +30,7 @@ import { StripePaymentGateway } from './stripe-payment-gateway';
     ReconcilePaymentsJob,
     PaymentJobsScheduler,
     CreatePaymentIntentOutboxHandler,
+    CancelPaymentIntentHandler,
     CancelPaymentIntentOutboxHandler,
   ],
   exports: [PaymentGateway, StartPaymentHandler, ApplyPaymentOutcomeHandler, ExpireUnpaidReservationsJob, ReconcilePaymentsJob],

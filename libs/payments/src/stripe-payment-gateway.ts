@@ -65,13 +65,13 @@ export class StripePaymentGateway extends PaymentGateway {
 
   async refundPaymentIntent(id: string, idempotencyKey: string): Promise<RefundSnapshot> {
     // No amount: Stripe refunds what is left of the captured amount, so never more than it.
-    const refund = await this.call(() => this.stripe.refunds.create({ payment_intent: id }, { idempotencyKey }));
-    return {
-      id: refund.id,
-      amount: refund.amount,
-      status: (refund.status ?? 'pending') as RefundSnapshot['status'],
-      failureReason: refund.failure_reason ?? null,
-    };
+    return refundSnapshotOf(await this.call(() => this.stripe.refunds.create({ payment_intent: id }, { idempotencyKey })));
+  }
+
+  async listRefunds(paymentIntentId: string): Promise<RefundSnapshot[]> {
+    // One intent has few refunds (we make one); 100 is Stripe's page size limit.
+    const page = await this.call(() => this.stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 }));
+    return page.data.map(refundSnapshotOf);
   }
 
   private async call<T>(request: () => Promise<T>): Promise<T> {
@@ -87,7 +87,7 @@ export class StripePaymentGateway extends PaymentGateway {
         throw new PaymentGatewayUnavailableError(`Stripe unavailable: ${error.message}`, { cause: error });
       }
       if (error instanceof Stripe.errors.StripeError) {
-        throw new PaymentGatewayRejectedError(`Stripe refused: ${error.message}`, { cause: error });
+        throw new PaymentGatewayRejectedError(`Stripe refused: ${error.message}`, { cause: error }, error.code ?? null);
       }
       throw new PaymentGatewayUnavailableError(`Stripe call failed: ${(error as Error).message}`, { cause: error });
     }
@@ -103,5 +103,14 @@ function snapshotOf(intent: Stripe.PaymentIntent): PaymentIntentSnapshot {
     currency: intent.currency,
     reservationCode: intent.metadata?.reservation_code ?? null,
     failureMessage: intent.last_payment_error?.message ?? null,
+  };
+}
+
+function refundSnapshotOf(refund: Stripe.Refund): RefundSnapshot {
+  return {
+    id: refund.id,
+    amount: refund.amount,
+    status: (refund.status ?? 'pending') as RefundSnapshot['status'],
+    failureReason: refund.failure_reason ?? null,
   };
 }

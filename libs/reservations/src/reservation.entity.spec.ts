@@ -76,6 +76,36 @@ describe('Reservation', () => {
     expect(progressOf(S.CONFIRMED_INTERNAL)).toEqual({ code: 'issued', payment: 'succeeded', supplier: 'retrying' });
     expect(progressOf(S.EXPIRED)).toEqual({ code: 'issued', payment: 'failed', supplier: 'cancelled' });
     expect(progressOf(S.REFUNDED)).toEqual({ code: 'issued', payment: 'refunded', supplier: 'cancelled' });
+    expect(progressOf(S.CONFIRMED_INTERNAL, { supplierRejected: true })).toEqual({ code: 'issued', payment: 'succeeded', supplier: 'rejected' });
+    expect(progressOf(S.REFUNDED, { supplierRejected: true }).supplier).toBe('cancelled');
+  });
+
+  it('remembers a rejection until a later run defers or confirms', () => {
+    const reservation = aReservation();
+    reservation.status = S.PAID;
+    const at = new Date('2026-11-22T10:05:00Z');
+    reservation.rejectBySupplier('HERTZ rejected: CATEGORY_UNAVAILABLE', 'HERTZ rejected the booking', at);
+    expect(reservation).toMatchObject({ status: S.CONFIRMED_INTERNAL, supplierRejectedAt: at, needsAttention: true });
+    expect(reservation.progress.supplier).toBe('rejected');
+    reservation.deferSupplierBooking('HTTP 503', new Date('2026-11-22T10:10:00Z'), 'HERTZ unavailable');
+    expect(reservation.supplierRejectedAt).toBeNull();
+    expect(reservation.progress.supplier).toBe('retrying');
+    reservation.rejectBySupplier('HERTZ rejected: CATEGORY_UNAVAILABLE', 'HERTZ rejected the booking', at);
+    reservation.confirmWithSupplier('H1234567', 'HERTZ confirmed');
+    expect(reservation.supplierRejectedAt).toBeNull();
+    expect(reservation.progress.supplier).toBe('confirmed');
+  });
+
+  it('records once that the intent of an expired reservation was cancelled', () => {
+    const reservation = aReservation();
+    reservation.status = S.PAYMENT_IN_PROGRESS;
+    const at = new Date('2026-11-22T10:40:00Z');
+    expect(reservation.expireUnpaid('payment window elapsed')).toBe(true);
+    expect(reservation.paymentIntentCanceledAt).toBeNull();
+    expect(reservation.applyPaymentOutcome({ kind: 'canceled' }, 'payment intent cancelled', at)).toBe(true);
+    expect(reservation).toMatchObject({ status: S.EXPIRED, paymentIntentCanceledAt: at });
+    expect(reservation.applyPaymentOutcome({ kind: 'canceled' }, 'stripe payment_intent.canceled', new Date())).toBe(false);
+    expect(reservation.paymentIntentCanceledAt).toBe(at);
   });
 
   it('matches the customer e-mail in any case', () => {

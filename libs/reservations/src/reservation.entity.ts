@@ -10,6 +10,15 @@ export type PaymentOutcome =
   | { kind: 'processing' }
   | { kind: 'canceled' };
 
+/**
+ * What is known of a refund while it is under way: REQUESTED (asked, answer awaited) or
+ * UNKNOWN (Stripe's answer was lost: it may have refunded; the outbox settles it).
+ */
+export type RefundState = 'REQUESTED' | 'UNKNOWN';
+
+/** What operators read on a reservation both refunded and booked. */
+export const CANCEL_SUPPLIER_BOOKING = 'The supplier confirmed a booking of a refunded reservation: cancel the supplier booking.';
+
 /** States in which a reservation is waiting for its money. */
 export const UNPAID: readonly ReservationStatus[] = [
   ReservationStatus.CREATED,
@@ -27,6 +36,8 @@ export interface StatusChange {
 export interface NewReservation {
   code: string;
   idempotencyKey: string | null;
+  /** Fingerprint of the creating request (with `idempotencyKey`). */
+  idempotencyFingerprint?: string | null;
   supplierCode: string;
   pickupOfficeCode: string;
   pickup: LocalTime;
@@ -55,6 +66,10 @@ export class Reservation {
   @Index('UQ_reservations_idempotency_key', { unique: true })
   @Column({ name: 'idempotency_key', type: 'varchar', length: 255, nullable: true })
   idempotencyKey!: string | null;
+
+  /** SHA-256 of the request that created it: a key reused with another body never gets this reservation. */
+  @Column({ name: 'idempotency_fingerprint', type: 'varchar', length: 64, nullable: true })
+  idempotencyFingerprint!: string | null;
 
   @Column({ type: 'varchar', length: 32 })
   status!: ReservationStatus;
@@ -119,6 +134,20 @@ export class Reservation {
   @Column({ name: 'payment_failure_message', type: 'varchar', length: 500, nullable: true })
   paymentFailureMessage!: string | null;
 
+  /**
+   * When we learnt that Stripe cancelled the PaymentIntent. Until then an EXPIRED reservation
+   * can still be paid (an intent that was processing), and the reconciliation watches it.
+   */
+  @Column({ name: 'payment_intent_canceled_at', type: 'datetime', precision: 3, nullable: true })
+  paymentIntentCanceledAt!: Date | null;
+
+  /**
+   * When the reconciliation last looked at this payment; it takes the least recently checked
+   * first. Stamped by the repository alone, outside the optimistic lock (it changes no state).
+   */
+  @Column({ name: 'payment_checked_at', type: 'datetime', precision: 3, nullable: true })
+  paymentCheckedAt!: Date | null;
+
   @Column({ name: 'supplier_confirmation', type: 'varchar', length: 64, nullable: true })
   supplierConfirmation!: string | null;
 
@@ -140,9 +169,21 @@ export class Reservation {
   @Column({ name: 'supplier_next_retry_at', type: 'datetime', precision: 3, nullable: true })
   supplierNextRetryAt!: Date | null;
 
+  /** When the supplier last said no for good; cleared by a later run that defers or confirms. */
+  @Column({ name: 'supplier_rejected_at', type: 'datetime', precision: 3, nullable: true })
+  supplierRejectedAt!: Date | null;
+
   /** Set while an operator's refund is under way: booking runs stand aside. */
   @Column({ name: 'refund_requested_at', type: 'datetime', precision: 3, nullable: true })
   refundRequestedAt!: Date | null;
+
+  /** Set exactly while `refundRequestedAt` is: what we know of the refund under way. */
+  @Column({ name: 'refund_state', type: 'varchar', length: 16, nullable: true })
+  refundState!: RefundState | null;
+
+  /** Why the last refund attempt did not end it (a lost answer, or Stripe's refusal). */
+  @Column({ name: 'refund_last_error', type: 'varchar', length: 500, nullable: true })
+  refundLastError!: string | null;
 
   @Column({ name: 'refund_id', type: 'varchar', length: 255, nullable: true })
   refundId!: string | null;
@@ -168,6 +209,7 @@ export class Reservation {
     Object.assign(reservation, {
       code: input.code,
       idempotencyKey: input.idempotencyKey,
+      idempotencyFingerprint: input.idempotencyFingerprint ?? null,
       status: ReservationStatus.CREATED,
       supplierCode: input.supplierCode,
       pickupOfficeCode: input.pickupOfficeCode,
@@ -188,13 +230,18 @@ export class Reservation {
       paymentIntentId: null,
       paymentClientSecret: null,
       paymentFailureMessage: null,
+      paymentIntentCanceledAt: null,
+      paymentCheckedAt: null,
       supplierConfirmation: null,
       paidAt: null,
       needsAttention: false,
       supplierAttempts: 0,
       supplierLastError: null,
       supplierNextRetryAt: null,
+      supplierRejectedAt: null,
       refundRequestedAt: null,
+      refundState: null,
+      refundLastError: null,
       refundId: null,
       refundedAmount: null,
       lockVersion: 1,
@@ -206,7 +253,7 @@ export class Reservation {
   }
 
   get progress(): Progress {
-    return progressOf(this.status);
+    return progressOf(this.status, { supplierRejected: this.supplierRejectedAt !== null });
   }
 
   canTransitionTo(to: ReservationStatus): boolean {
@@ -256,8 +303,13 @@ export class Reservation {
         if (this.status !== S.CREATED && this.status !== S.PAYMENT_FAILED) return false;
         this.transitionTo(S.PAYMENT_IN_PROGRESS, cause);
         return true;
-      case 'canceled':
-        return this.expireUnpaid(cause);
+      case 'canceled': {
+        const expired = this.expireUnpaid(cause);
+        // Nothing can be paid on it any more: the reconciliation stops watching it.
+        if (this.status !== S.EXPIRED || this.paymentIntentCanceledAt) return expired;
+        this.paymentIntentCanceledAt = at;
+        return true;
+      }
     }
   }
 
@@ -281,9 +333,10 @@ export class Reservation {
   confirmWithSupplier(confirmationNumber: string, cause: string, actor: string | null = null): boolean {
     if (!this.awaitsSupplier) return false;
     this.supplierConfirmation = confirmationNumber.slice(0, 64);
+    this.supplierRejectedAt = null;
     if (this.refundRequestedAt) {
       this.needsAttention = true;
-      this.supplierLastError = 'The supplier confirmed while a refund was under way: cancel the supplier booking.';
+      this.supplierLastError = CANCEL_SUPPLIER_BOOKING;
       return false;
     }
     this.needsAttention = false;
@@ -300,14 +353,16 @@ export class Reservation {
   deferSupplierBooking(error: string, nextRetryAt: Date | null, cause: string): void {
     this.supplierLastError = error.slice(0, 500);
     this.supplierNextRetryAt = nextRetryAt;
+    this.supplierRejectedAt = null;
     if (!nextRetryAt) this.needsAttention = true;
     if (this.status === ReservationStatus.PAID) this.transitionTo(ReservationStatus.CONFIRMED_INTERNAL, cause);
   }
 
   /** The supplier said no for good: confirmed by us, and an operator must act at once. */
-  rejectBySupplier(error: string, cause: string): void {
+  rejectBySupplier(error: string, cause: string, at: Date = new Date()): void {
     this.supplierLastError = error.slice(0, 500);
     this.supplierNextRetryAt = null;
+    this.supplierRejectedAt = at;
     this.needsAttention = true;
     if (this.status === ReservationStatus.PAID) this.transitionTo(ReservationStatus.CONFIRMED_INTERNAL, cause);
   }
@@ -317,15 +372,40 @@ export class Reservation {
     this.pending.push({ from: this.status, to: this.status, cause, actor });
   }
 
-  /** An operator starts a refund; booking runs stand aside until it ends. */
-  requestRefund(at: Date, actor: string): void {
-    this.refundRequestedAt ??= at;
-    this.recordOperatorAction('refund requested', actor);
+  /** A refund is under way (asked, or its outcome unknown): booking runs stand aside. */
+  get refundUnderWay(): boolean {
+    return this.refundRequestedAt !== null;
   }
 
-  /** The payment provider refused the refund: booking may go on, and the operator knows why. */
-  abandonRefund(error: string, actor: string): void {
+  /**
+   * An operator starts (or repeats) a refund of a reservation no supplier can serve; booking
+   * runs stand aside until it ends. Only a CONFIRMED_INTERNAL reservation is refunded.
+   */
+  requestRefund(at: Date, actor: string): void {
+    if (this.status !== ReservationStatus.CONFIRMED_INTERNAL) throw new IllegalTransitionError(this.status, ReservationStatus.REFUNDED);
+    this.refundRequestedAt ??= at;
+    this.refundState ??= 'REQUESTED';
+    this.recordOperatorAction(this.refundState === 'UNKNOWN' ? 'refund repeated (outcome unknown)' : 'refund requested', actor);
+  }
+
+  /** Stripe's answer was lost (timeout, reset, 5xx, 409, 429): it may have refunded. Stays blocked. */
+  markRefundOutcomeUnknown(error: string, actor: string): void {
+    if (!this.refundUnderWay || this.status !== ReservationStatus.CONFIRMED_INTERNAL) return;
+    this.refundState = 'UNKNOWN';
+    this.refundLastError = error.slice(0, 500);
+    this.recordOperatorAction(`refund outcome unknown: ${error}`.slice(0, 255), actor);
+  }
+
+  /**
+   * Stripe refused the refund for good: booking may go on, and the operator knows why. A
+   * refusal nobody is waiting for (the outbox settled it) flags the reservation.
+   */
+  abandonRefund(error: string, actor: string, options: { flag: boolean } = { flag: false }): void {
+    if (!this.refundUnderWay || this.status !== ReservationStatus.CONFIRMED_INTERNAL) return;
     this.refundRequestedAt = null;
+    this.refundState = null;
+    this.refundLastError = error.slice(0, 500);
+    if (options.flag) this.needsAttention = true;
     this.recordOperatorAction(`refund failed: ${error}`.slice(0, 255), actor);
   }
 
@@ -333,9 +413,26 @@ export class Reservation {
     this.transitionTo(ReservationStatus.REFUNDED, cause, actor);
     this.refundId = refundId;
     this.refundedAmount = amount;
+    this.refundState = null;
+    this.refundLastError = null;
     this.supplierNextRetryAt = null;
     // A supplier confirmation that raced the refund keeps the flag: that booking must be cancelled.
     this.needsAttention = this.supplierConfirmation !== null;
+  }
+
+  /**
+   * The supplier booked a reservation that was refunded meanwhile (a run that was in flight,
+   * or a supplier that books late): keep its number and flag it, since the customer has their
+   * money back and a car waiting. False when there is nothing to keep.
+   */
+  keepConfirmationAfterRefund(confirmationNumber: string, cause: string): boolean {
+    if (this.status !== ReservationStatus.REFUNDED) return false;
+    if (this.supplierConfirmation === confirmationNumber.slice(0, 64) && this.needsAttention) return false;
+    this.supplierConfirmation = confirmationNumber.slice(0, 64);
+    this.needsAttention = true;
+    this.supplierLastError = CANCEL_SUPPLIER_BOOKING;
+    this.pending.push({ from: this.status, to: this.status, cause: cause.slice(0, 255), actor: null });
+    return true;
   }
 
   /** The customer's e-mail is the second factor of a lookup; case does not matter. */

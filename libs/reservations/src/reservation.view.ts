@@ -1,11 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Reservation } from './reservation.entity';
-import { ReservationStatus } from './domain/reservation-status';
+import { PAYMENT_PROGRESS_VALUES, ReservationStatus, SUPPLIER_PROGRESS_VALUES } from './domain/reservation-status';
 
 export class ProgressView {
   @ApiProperty({ enum: ['issued'], example: 'issued' }) code!: 'issued';
-  @ApiProperty({ enum: ['pending', 'succeeded', 'failed', 'refunded'], example: 'pending' }) payment!: string;
-  @ApiProperty({ enum: ['pending', 'confirmed', 'retrying', 'cancelled'], example: 'pending' }) supplier!: string;
+  @ApiProperty({ enum: PAYMENT_PROGRESS_VALUES, example: 'pending' }) payment!: string;
+  @ApiProperty({
+    enum: SUPPLIER_PROGRESS_VALUES,
+    example: 'pending',
+    description: 'retrying: the supplier did not answer and the booking is tried again; rejected: the supplier refused it and an operator acts',
+  })
+  supplier!: string;
 }
 
 export class PlaceView {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, In, LessThan, Repository } from 'typeorm';
+import { EntityManager, FindOptionsWhere, In, IsNull, LessThan, Not, Repository } from 'typeorm';
 import { EntitySql, TransactionRunner } from '@app/core';
 import { normalizeReservationCode } from './domain/reservation-code';
 import { ReservationStatus } from './domain/reservation-status';
@@ -20,10 +20,27 @@ const MUTABLE_COLUMNS = [
   'supplierAttempts',
   'supplierLastError',
   'supplierNextRetryAt',
+  'supplierRejectedAt',
+  'paymentIntentCanceledAt',
   'refundRequestedAt',
+  'refundState',
+  'refundLastError',
   'refundId',
   'refundedAmount',
 ] as const;
+
+/**
+ * What the payment reconciliation looks for: CREATED without a PaymentIntent (Stripe was down
+ * longer than the outbox kept trying); PAYMENT_IN_PROGRESS (its webhook may be lost); EXPIRED
+ * with an intent not known to be cancelled (it was processing: it may still be paid).
+ */
+export type PaymentCheck = 'intent_missing' | 'outcome_awaited' | 'cancel_unconfirmed';
+
+const PAYMENT_CHECKS: Record<PaymentCheck, FindOptionsWhere<Reservation>> = {
+  intent_missing: { status: ReservationStatus.CREATED, paymentIntentId: IsNull() },
+  outcome_awaited: { status: ReservationStatus.PAYMENT_IN_PROGRESS, paymentIntentId: Not(IsNull()) },
+  cancel_unconfirmed: { status: ReservationStatus.EXPIRED, paymentIntentId: Not(IsNull()), paymentIntentCanceledAt: IsNull() },
+};
 
 const reservationSql = new EntitySql(Reservation);
 const historySql = new EntitySql(ReservationStatusHistory);
@@ -63,13 +80,25 @@ export class ReservationsRepository {
     });
   }
 
-  /** In one of `statuses` and unchanged since `before`, oldest first: what the reconciliation sweeps. */
-  findUpdatedBefore(statuses: readonly ReservationStatus[], before: Date, limit: number): Promise<Reservation[]> {
-    return this.reservations.find({
-      where: { status: In([...statuses]), updatedAt: LessThan(before) },
-      order: { updatedAt: 'ASC' },
+  /**
+   * Up to `limit` reservations due for `check` and unchanged since `before`, least recently
+   * checked first (never checked before all: NULL sorts first in ascending order on MariaDB,
+   * MySQL and SQLite), each stamped `payment_checked_at = now` as it is taken. A check that
+   * changes nothing leaves `updated_at` alone, so an order by `updated_at` would hand every run
+   * the same oldest rows; the stamp walks all of them, across runs, restarts and processes
+   * (two processes taking at the same instant may share a batch: every check is idempotent).
+   */
+  async takeForPaymentCheck(check: PaymentCheck, before: Date, now: Date, limit: number): Promise<Reservation[]> {
+    const due = await this.reservations.find({
+      where: { ...PAYMENT_CHECKS[check], updatedAt: LessThan(before) },
+      order: { paymentCheckedAt: 'ASC', id: 'ASC' },
       take: limit,
     });
+    if (due.length === 0) return due;
+    // Not through saveChanges: a stamp is no change of state, and must not race the optimistic lock.
+    await this.reservations.update({ id: In(due.map((reservation) => reservation.id)) }, { paymentCheckedAt: now });
+    for (const reservation of due) reservation.paymentCheckedAt = now;
+    return due;
   }
 
   /** Operators' listing: newest first, by status and attention flag, cursor on the id. */
@@ -81,10 +110,17 @@ export class ReservationsRepository {
     return query.getMany();
   }
 
-  /** Paid, neither booked with the supplier nor refunded, since before `paidBefore`: money at risk. */
+  /**
+   * Money at risk, oldest payment first: paid since before `paidBefore` and neither booked with
+   * the supplier nor refunded; and, whatever their age, refunded reservations the supplier
+   * booked all the same (flagged: that booking must be cancelled).
+   */
   findPaidUnsettled(paidBefore: Date, limit: number): Promise<Reservation[]> {
     return this.reservations.find({
-      where: { status: In([ReservationStatus.PAID, ReservationStatus.CONFIRMED_INTERNAL]), paidAt: LessThan(paidBefore) },
+      where: [
+        { status: In([ReservationStatus.PAID, ReservationStatus.CONFIRMED_INTERNAL]), paidAt: LessThan(paidBefore) },
+        { status: ReservationStatus.REFUNDED, needsAttention: true },
+      ],
       order: { paidAt: 'ASC' },
       take: limit,
     });

@@ -8,3 +8,22 @@ export interface BookingEventPayload {
   /** For retries: the run count when it was scheduled; a newer run makes it stale. */
   afterAttempt?: number;
 }
+/**
+ * After a refund of a reservation whose booking runs may have reached the supplier (a timeout
+ * after sending, a supplier that books late): looks the booking up, never books, and flags
+ * one it finds.
+ */
+export const CHECK_SUPPLIER_AFTER_REFUND = 'CHECK_SUPPLIER_AFTER_REFUND';
+
+/**
+ * Settles a refund: the safety net of the operator's inline attempt, and what finishes a refund
+ * whose answer was lost. Enqueued with the refund request.
+ */
+export const SETTLE_REFUND = 'SETTLE_REFUND';
+
+export interface SettleRefundPayload {
+  reservationCode: string;
+  /** The operator's reason and name, for the history row that records the refund. */
+  reason: string;
+  actor: string;
+}

@@ -8,6 +8,8 @@ export * from './operators/money-safety.check';
 export * from './operators/operator.errors';
 export * from './operators/refund-reservation.handler';
 export * from './operators/retry-supplier-booking-now.handler';
+export * from './operators/settle-refund.outbox-handler';
+export * from './operators/stripe-refunds';
 export * from './operators/supplier-booking.commands';
 export * from './supplier-booking.client';
 export * from './supplier-booking.module';

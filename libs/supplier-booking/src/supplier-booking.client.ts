@@ -35,6 +35,12 @@ export interface BookingRun {
   calls: SupplierCallRecord[];
 }
 
+/** What a lookup alone found: the booking, none, or no answer. */
+export interface LookupRun {
+  result: SupplierAnswer | { outcome: 'not_found' } | { outcome: 'unavailable'; error: string; retryAfterMs?: number };
+  calls: SupplierCallRecord[];
+}
+
 export interface ResilienceSettings {
   timeoutMs: number;
   breaker: { failures: number; halfOpenAfterMs: number };
@@ -53,8 +59,9 @@ const isTransient = (error: Error) =>
   (error instanceof SupplierUnavailableError && (error.retryAfterMs ?? 0) <= MAX_IN_CALL_WAIT_MS);
 
 /**
- * Calls the supplier's gateway through cockatiel: per call a timeout, per supplier a circuit
- * breaker shared by every booking of this process, and a small jittered retry for blips.
+ * Calls the supplier's gateway through cockatiel: per call (lookup or booking) a timeout of its
+ * own, per supplier a circuit breaker shared by every booking of this process, and a small
+ * jittered retry for blips.
  * After an ambiguous failure (timeout, reset, 5xx: the supplier may have booked) it looks the
  * booking up by our reference before it books again; so does a run that follows an earlier
  * run. Every call is recorded.
@@ -69,12 +76,19 @@ export class SupplierBookingClient {
   ) {}
 
   async book(supplierCode: string, request: SupplierBookingRequest, options: { lookupFirst: boolean }): Promise<BookingRun> {
-    const run = await this.run(supplierCode, request, options);
+    const run = await this.run(supplierCode, request, { ...options, lookupOnly: false });
+    for (const call of run.calls) this.observe(supplierCode, call);
+    return run as BookingRun;
+  }
+
+  /** Looks the booking up by our reference and never books: whether the supplier holds one. */
+  async lookup(supplierCode: string, request: SupplierBookingRequest): Promise<LookupRun> {
+    const run = await this.run(supplierCode, request, { lookupFirst: true, lookupOnly: true });
     for (const call of run.calls) this.observe(supplierCode, call);
     return run;
   }
 
-  private async run(supplierCode: string, request: SupplierBookingRequest, options: { lookupFirst: boolean }): Promise<BookingRun> {
+  private async run(supplierCode: string, request: SupplierBookingRequest, options: { lookupFirst: boolean; lookupOnly: boolean }): Promise<LookupRun> {
     const gateway = this.gateways.for(supplierCode);
     const calls: SupplierCallRecord[] = [];
     let lookupFirst = options.lookupFirst;
@@ -99,22 +113,26 @@ export class SupplierBookingClient {
     };
 
     try {
-      const answer = await this.policy(supplierCode).execute(async ({ signal }) => {
+      const answer = await this.policy(supplierCode).execute(async ({ signal: trySignal }) => {
         if (lookupFirst) {
-          const found = await attempt('lookup', signal, (onExchange) => gateway.lookup(request.reference, { signal, onExchange }));
-          if (found) return found;
+          const found = await this.withinTimeout(trySignal, (signal) =>
+            attempt('lookup', signal, (onExchange) => gateway.lookup(request.reference, { signal, onExchange })),
+          );
+          if (found || options.lookupOnly) return found;
         }
         // From here on the supplier may have booked, unless it told us plainly that it did not.
         const before = lookupFirst;
         lookupFirst = true;
-        try {
-          return await attempt('book', signal, (onExchange) => gateway.book(request, { signal, onExchange }));
-        } catch (error) {
-          if (error instanceof SupplierUnavailableError && !error.ambiguous && !signal.aborted) lookupFirst = before;
-          throw error;
-        }
+        return this.withinTimeout(trySignal, async (signal) => {
+          try {
+            return await attempt('book', signal, (onExchange) => gateway.book(request, { signal, onExchange }));
+          } catch (error) {
+            if (error instanceof SupplierUnavailableError && !error.ambiguous && !signal.aborted) lookupFirst = before;
+            throw error;
+          }
+        });
       });
-      return { result: answer as SupplierAnswer, calls };
+      return { result: (answer as SupplierAnswer | null) ?? { outcome: 'not_found' }, calls };
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         calls.push({ operation: 'book', outcome: 'circuit_open', exchange: null, error: `${supplierCode} circuit open`, latencyMs: 0 });
@@ -147,13 +165,22 @@ export class SupplierBookingClient {
     return breaker;
   }
 
-  /** retry(breaker(timeout(call))): each try is timed and counted by the breaker; an open circuit is not retried. */
+  /**
+   * retry(breaker(try)): each try (a lookup, then a booking if nothing was found) is counted by
+   * the breaker; an open circuit is not retried. Each call of a try has its own timeout
+   * (`withinTimeout`), so a slow lookup does not eat the booking's time.
+   */
   private policy(supplierCode: string): IPolicy<{ signal: AbortSignal }> {
     const retries = retry(handleWhen(isTransient), {
       maxAttempts: this.settings.inCallRetries,
       backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
     });
-    return wrap(retries, this.breaker(supplierCode), timeout(this.settings.timeoutMs, TimeoutStrategy.Aggressive));
+    return wrap(retries, this.breaker(supplierCode));
+  }
+
+  /** One call to the supplier, given SUPPLIER_TIMEOUT_MS of its own; a timeout throws TaskCancelledError. */
+  private withinTimeout<T>(parent: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return timeout(this.settings.timeoutMs, TimeoutStrategy.Aggressive).execute(({ signal }) => call(signal), parent);
   }
 }
 

@@ -6,9 +6,15 @@ import { OutboxModule, outboxConfig } from '@app/outbox';
 import { PaymentsModule } from '@app/payments';
 import { ReservationsPersistenceModule } from '@app/reservations';
 import { BookWithSupplierHandler } from './book-with-supplier/book-with-supplier.handler';
-import { BookWithSupplierOutboxHandler, RetrySupplierBookingOutboxHandler } from './book-with-supplier/booking.outbox-handlers';
+import {
+  BookWithSupplierOutboxHandler,
+  CheckSupplierAfterRefundOutboxHandler,
+  RetrySupplierBookingOutboxHandler,
+} from './book-with-supplier/booking.outbox-handlers';
 import { MoneySafetyCheck } from './operators/money-safety.check';
 import { RefundReservationHandler } from './operators/refund-reservation.handler';
+import { SettleRefundOutboxHandler } from './operators/settle-refund.outbox-handler';
+import { StripeRefunds } from './operators/stripe-refunds';
 import { RetrySupplierBookingNowHandler } from './operators/retry-supplier-booking-now.handler';
 import { SupplierBookingAdminController } from './operators/supplier-booking-admin.controller';
 import { SupplierBookingClient } from './supplier-booking.client';
@@ -45,8 +51,11 @@ import { suppliersConfig, SuppliersConfig } from './suppliers.config';
     BookWithSupplierHandler,
     BookWithSupplierOutboxHandler,
     RetrySupplierBookingOutboxHandler,
+    CheckSupplierAfterRefundOutboxHandler,
     RetrySupplierBookingNowHandler,
+    StripeRefunds,
     RefundReservationHandler,
+    SettleRefundOutboxHandler,
     MoneySafetyCheck,
   ],
   exports: [BookWithSupplierHandler, RetrySupplierBookingNowHandler, RefundReservationHandler, MoneySafetyCheck, SupplierBookingClient],

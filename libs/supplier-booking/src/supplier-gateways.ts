@@ -11,7 +11,7 @@ const REGISTRY: Record<string, (config: SuppliersConfig, timeoutMs: number) => S
   EUROPCAR: (c, timeoutMs) => new EuropcarGateway({ ...c.europcar, timeoutMs }),
 };
 
-/** The adapters' own timeout is a backstop: the resilience policy times each try first. */
+/** The adapters' own timeout is a backstop: the resilience policy times each call first. */
 const BACKSTOP_MS = 1000;
 
 /** Chooses the gateway by supplier code (the ghostfolio-style registry of providers). */

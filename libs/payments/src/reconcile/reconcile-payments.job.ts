@@ -1,21 +1,26 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '@app/core';
-import { ReservationsRepository, ReservationStatus } from '@app/reservations';
+import { PaymentCheck, Reservation, ReservationsRepository } from '@app/reservations';
 import { ApplyPaymentOutcomeHandler } from '../apply-payment-outcome/apply-payment-outcome.handler';
+import { CancelPaymentIntentHandler } from '../expire-unpaid/cancel-payment-intent.handler';
+import { cancelPaymentIntentKey } from '../expire-unpaid/cancel-payment-intent.outbox-handler';
 import { outcomeOf, PaymentGateway } from '../payment-gateway';
 import { paymentsConfig, PaymentsConfig } from '../payments.config';
 import { StartPaymentHandler } from '../start-payment/start-payment.handler';
 
+/** Reservations of each kind looked at per run. */
 const BATCH = 100;
 
 /**
- * A webhook that never arrives cannot strand a payment: reservations waiting in
- * PAYMENT_IN_PROGRESS longer than `PAYMENT_RECONCILE_AFTER_MINUTES` have their PaymentIntent
- * re-read from Stripe, and what it says goes through the webhook's own code path.
- *
- * Nor can a long Stripe outage: a reservation still CREATED without a PaymentIntent after
- * that long (its CREATE_PAYMENT_INTENT event ran out of attempts while Stripe was down) gets
- * one now, with the same idempotency key, until the reservation expires.
+ * Nothing waits on Stripe unwatched. Reservations unchanged for `PAYMENT_RECONCILE_AFTER_MINUTES`:
+ * - PAYMENT_IN_PROGRESS: the intent is re-read, and what it says goes through the webhook's
+ *   code path (a lost webhook cannot strand a payment);
+ * - CREATED without an intent (its CREATE_PAYMENT_INTENT ran out of attempts while Stripe was
+ *   down): the intent is created now, with the same idempotency key;
+ * - EXPIRED with an intent not known to be cancelled (the cancel met a processing payment):
+ *   see `settleExpired`.
+ * Each run takes, of each kind, the least recently checked (`takeForPaymentCheck`), so that
+ * more waiting reservations than one batch are all looked at in turn.
  */
 @Injectable()
 export class ReconcilePaymentsJob {
@@ -26,21 +31,27 @@ export class ReconcilePaymentsJob {
     private readonly gateway: PaymentGateway,
     private readonly applyOutcome: ApplyPaymentOutcomeHandler,
     private readonly startPayment: StartPaymentHandler,
+    private readonly cancelIntent: CancelPaymentIntentHandler,
     private readonly clock: Clock,
     @Inject(paymentsConfig.KEY) private readonly config: PaymentsConfig,
   ) {}
 
-  async run(): Promise<number> {
-    const cutoff = new Date(this.clock.now().getTime() - this.config.reconcileAfterMinutes * 60_000);
-    return (await this.startMissingPayments(cutoff)) + (await this.applyMissedOutcomes(cutoff));
+  /** One run; `batchSize` of each kind (tests make it small to watch the walk). */
+  async run(batchSize = BATCH): Promise<number> {
+    const now = this.clock.now();
+    const cutoff = new Date(now.getTime() - this.config.reconcileAfterMinutes * 60_000);
+    const take = (check: PaymentCheck) => this.reservations.takeForPaymentCheck(check, cutoff, now, batchSize);
+    return (
+      (await this.startMissingPayments(await take('intent_missing'))) +
+      (await this.applyMissedOutcomes(await take('outcome_awaited'))) +
+      (await this.settleExpired(await take('cancel_unconfirmed'), now))
+    );
   }
 
   /** CREATED for a while and no PaymentIntent: Stripe was down longer than the outbox kept trying. */
-  private async startMissingPayments(cutoff: Date): Promise<number> {
-    const stranded = await this.reservations.findUpdatedBefore([ReservationStatus.CREATED], cutoff, BATCH);
+  private async startMissingPayments(stranded: Reservation[]): Promise<number> {
     let started = 0;
     for (const reservation of stranded) {
-      if (reservation.paymentIntentId) continue;
       try {
         if ((await this.startPayment.execute(reservation)).paymentIntentId) started++;
       } catch (error) {
@@ -51,13 +62,11 @@ export class ReconcilePaymentsJob {
     return started;
   }
 
-  private async applyMissedOutcomes(cutoff: Date): Promise<number> {
-    const waiting = await this.reservations.findUpdatedBefore([ReservationStatus.PAYMENT_IN_PROGRESS], cutoff, BATCH);
+  private async applyMissedOutcomes(waiting: Reservation[]): Promise<number> {
     let applied = 0;
     for (const reservation of waiting) {
-      if (!reservation.paymentIntentId) continue;
       try {
-        const intent = await this.gateway.retrievePaymentIntent(reservation.paymentIntentId);
+        const intent = await this.gateway.retrievePaymentIntent(reservation.paymentIntentId!);
         const outcome = outcomeOf(intent);
         if (!outcome) continue;
         const result = await this.applyOutcome.execute({
@@ -73,5 +82,41 @@ export class ReconcilePaymentsJob {
     }
     if (applied > 0) this.logger.log({ msg: 'payments reconciled', applied });
     return applied;
+  }
+
+  /**
+   * EXPIRED, its intent not known to be cancelled: Stripe refused the cancel because the
+   * payment was processing (or the cancel never got through). A success is applied (EXPIRED →
+   * PAID: a payment is never lost), a cancellation recorded (no more reads), an intent that can
+   * be cancelled again (the processing failed) is cancelled now; still processing: next run.
+   */
+  private async settleExpired(expired: Reservation[], now: Date): Promise<number> {
+    const seen = { paid: 0, canceled: 0, processing: 0 };
+    for (const reservation of expired) {
+      const paymentIntentId = reservation.paymentIntentId!;
+      try {
+        const intent = await this.gateway.retrievePaymentIntent(paymentIntentId);
+        let status = intent.status;
+        if (status === 'succeeded' || status === 'canceled') {
+          await this.applyOutcome.execute({
+            reservationCode: reservation.code,
+            paymentIntentId,
+            outcome: { kind: status },
+            cause: `reconciliation: payment intent ${status}`,
+          });
+        } else if (status !== 'processing') {
+          // A key of its own: Stripe replays the first key's answer (the refusal) for 24 h.
+          const idempotencyKey = `${cancelPaymentIntentKey(reservation.code)}-${now.getTime()}`;
+          status = await this.cancelIntent.execute({ reservationCode: reservation.code, paymentIntentId, idempotencyKey });
+        }
+        if (status === 'succeeded') seen.paid++;
+        else if (status === 'canceled') seen.canceled++;
+        else seen.processing++;
+      } catch (error) {
+        this.logger.warn({ msg: 'reconciliation could not settle the payment intent of an expired reservation', reservation: reservation.code, err: error });
+      }
+    }
+    if (expired.length > 0) this.logger.log({ msg: 'expired reservations reconciled', ...seen });
+    return seen.paid + seen.canceled;
   }
 }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ReservationStatus } from '../domain/reservation-status';
 import { Reservation } from '../reservation.entity';
 import { toReservationView, ReservationView } from '../reservation.view';
 
@@ -9,8 +10,23 @@ export class OperationsView {
   @ApiProperty({ example: 2, description: 'Booking runs with the supplier so far' }) supplier_attempts!: number;
   @ApiPropertyOptional({ nullable: true, example: 'HERTZ is failing: circuit open' }) supplier_last_error!: string | null;
   @ApiPropertyOptional({ nullable: true, example: '2026-11-22T10:05:00.000Z' }) supplier_next_retry_at!: string | null;
+  @ApiPropertyOptional({ nullable: true, description: 'When the supplier refused it for good; cleared by a later run that defers or confirms' })
+  supplier_rejected_at!: string | null;
   @ApiPropertyOptional({ nullable: true, example: '2026-11-22T10:00:00.000Z' }) paid_at!: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'When Stripe was seen to cancel the PaymentIntent; an EXPIRED reservation without it is still watched by the reconciliation',
+  })
+  payment_intent_canceled_at!: string | null;
+  @ApiPropertyOptional({ nullable: true, description: 'When the payment reconciliation last read this payment' })
+  payment_checked_at!: string | null;
   @ApiPropertyOptional({ nullable: true, description: 'Set while a refund is under way' }) refund_requested_at!: string | null;
+  @ApiProperty({
+    enum: ['none', 'requested', 'outcome_unknown', 'refunded'],
+    description: "outcome_unknown: Stripe's answer was lost; booking stays blocked and the outbox settles it (repeating the refund is safe)",
+  })
+  refund_state!: 'none' | 'requested' | 'outcome_unknown' | 'refunded';
+  @ApiPropertyOptional({ nullable: true, description: 'Why the last refund attempt did not end it' }) refund_last_error!: string | null;
   @ApiPropertyOptional({ nullable: true, example: 're_3Q0abc' }) refund_id!: string | null;
   @ApiPropertyOptional({ nullable: true, example: 18950, description: 'Minor units refunded' }) refunded_amount!: number | null;
 }
@@ -29,10 +45,21 @@ export function toAdminReservationView(reservation: Reservation): AdminReservati
       supplier_attempts: reservation.supplierAttempts,
       supplier_last_error: reservation.supplierLastError,
       supplier_next_retry_at: reservation.supplierNextRetryAt?.toISOString() ?? null,
+      supplier_rejected_at: reservation.supplierRejectedAt?.toISOString() ?? null,
       paid_at: reservation.paidAt?.toISOString() ?? null,
+      payment_intent_canceled_at: reservation.paymentIntentCanceledAt?.toISOString() ?? null,
+      payment_checked_at: reservation.paymentCheckedAt?.toISOString() ?? null,
       refund_requested_at: reservation.refundRequestedAt?.toISOString() ?? null,
+      refund_state: refundStateOf(reservation),
+      refund_last_error: reservation.refundLastError,
       refund_id: reservation.refundId,
       refunded_amount: reservation.refundedAmount,
     },
   };
+}
+
+function refundStateOf(reservation: Reservation): OperationsView['refund_state'] {
+  if (reservation.status === ReservationStatus.REFUNDED) return 'refunded';
+  if (reservation.refundState === 'UNKNOWN') return 'outcome_unknown';
+  return reservation.refundState === 'REQUESTED' ? 'requested' : 'none';
 }

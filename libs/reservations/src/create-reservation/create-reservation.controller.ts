@@ -19,13 +19,13 @@ import {
   IsString,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
 import type { Response } from 'express';
 import { DateTime } from 'luxon';
-import { IDEMPOTENCY_HEADER, Idempotent, ProblemDetails, RateLimit } from '@app/core';
+import { IDEMPOTENCY_HEADER, Idempotent, IdempotencyFingerprint, MaxCodePoints, ProblemDetails, RateLimit } from '@app/core';
+import { MAXIMUM_CHARGE_AMOUNT } from '../domain/chargeable-amount';
 import { LOCAL_TIME_PATTERN } from '../domain/rental-period';
 import { toReservationView, ReservationView } from '../reservation.view';
 import { CreateReservationHandler } from './create-reservation.handler';
@@ -62,7 +62,7 @@ export class CustomerRequest {
   @ApiProperty({ example: 'Ana', maxLength: 100 })
   @IsDefined(code('REQUEST.FIELD_REQUIRED'))
   @IsString(code('CUSTOMER.NAME_INVALID'))
-  @MaxLength(100, code('CUSTOMER.NAME_TOO_LONG'))
+  @MaxCodePoints(100, code('CUSTOMER.NAME_TOO_LONG'))
   @Matches(NAME_PATTERN, { ...code('CUSTOMER.NAME_INVALID'), message: '$property must not be blank' })
   @Matches(NO_CONTROL_CHARACTERS, { ...code('CUSTOMER.NAME_INVALID'), message: '$property must not contain control characters' })
   first_name!: string;
@@ -70,7 +70,7 @@ export class CustomerRequest {
   @ApiProperty({ example: 'Pérez', maxLength: 100 })
   @IsDefined(code('REQUEST.FIELD_REQUIRED'))
   @IsString(code('CUSTOMER.NAME_INVALID'))
-  @MaxLength(100, code('CUSTOMER.NAME_TOO_LONG'))
+  @MaxCodePoints(100, code('CUSTOMER.NAME_TOO_LONG'))
   @Matches(NAME_PATTERN, { ...code('CUSTOMER.NAME_INVALID'), message: '$property must not be blank' })
   @Matches(NO_CONTROL_CHARACTERS, { ...code('CUSTOMER.NAME_INVALID'), message: '$property must not contain control characters' })
   last_name!: string;
@@ -78,7 +78,7 @@ export class CustomerRequest {
   @ApiProperty({ example: 'ana@example.com', maxLength: 254 })
   @IsDefined(code('REQUEST.FIELD_REQUIRED'))
   @IsString(code('CUSTOMER.EMAIL_INVALID'))
-  @MaxLength(254, code('CUSTOMER.EMAIL_INVALID'))
+  @MaxCodePoints(254, code('CUSTOMER.EMAIL_INVALID'))
   @IsEmail({}, code('CUSTOMER.EMAIL_INVALID'))
   email!: string;
 
@@ -90,11 +90,19 @@ export class CustomerRequest {
 }
 
 export class PriceRequest {
-  @ApiProperty({ example: 18950, description: 'Positive integer in minor units (cents)', minimum: 1, maximum: 100_000_000 })
+  @ApiProperty({
+    example: 18950,
+    description:
+      'Positive integer in minor units (cents), one Stripe can charge: at least its minimum for the currency ' +
+      '(EUR 50, GBP 30, …), a multiple of 10 for three-decimal currencies and of 100 for ISK and UGX',
+    minimum: 1,
+    maximum: MAXIMUM_CHARGE_AMOUNT,
+  })
   @IsDefined(code('REQUEST.FIELD_REQUIRED'))
-  @IsInt(code('PRICE.AMOUNT_INVALID'))
+  // Checked bottom-up, first failure only: "18950" is not an integer rather than too large.
+  @Max(MAXIMUM_CHARGE_AMOUNT, code('PRICE.AMOUNT_TOO_LARGE'))
   @Min(1, code('PRICE.AMOUNT_INVALID'))
-  @Max(100_000_000, code('PRICE.AMOUNT_INVALID'))
+  @IsInt(code('PRICE.AMOUNT_INVALID'))
   amount!: number;
 
   @ApiProperty({ example: 'EUR', description: 'ISO 4217, upper case' })
@@ -173,10 +181,12 @@ export class CreateReservationController {
   async create(
     @Body() body: CreateReservationRequest,
     @Headers(IDEMPOTENCY_HEADER) idempotencyKey: string,
+    @IdempotencyFingerprint() idempotencyFingerprint: string | null,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ReservationView> {
     const reservation = await this.handler.execute({
       idempotencyKey,
+      idempotencyFingerprint,
       supplierCode: body.supplier_code,
       pickup: { officeCode: body.pickup.office_code, at: body.pickup.at },
       dropoff: { officeCode: body.dropoff.office_code, at: body.dropoff.at },

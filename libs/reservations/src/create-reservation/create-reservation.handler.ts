@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { CatalogRepository, CatalogSnapshot, Office } from '@app/catalog';
-import { Clock, isUniqueViolation, TransactionRunner } from '@app/core';
+import { Clock, IdempotencyKeyReusedError, isUniqueViolation, TransactionRunner } from '@app/core';
 import { Outbox } from '@app/outbox';
 import { CREATE_PAYMENT_INTENT, StartPaymentHandler } from '@app/payments';
+import { checkChargeableAmount } from '../domain/chargeable-amount';
 import { generateReservationCode } from '../domain/reservation-code';
 import { checkRentalPeriod, LocalTime, resolveLocalTime } from '../domain/rental-period';
 import { Reservation } from '../reservation.entity';
@@ -11,6 +12,8 @@ import { ReservationsRepository } from '../reservations.repository';
 
 export interface CreateReservationInput {
   idempotencyKey: string | null;
+  /** Fingerprint of the request that carries the key: only that request may find what it created. */
+  idempotencyFingerprint?: string | null;
   supplierCode: string;
   pickup: { officeCode: string; at: string };
   dropoff: { officeCode: string; at: string };
@@ -42,6 +45,7 @@ export class CreateReservationHandler {
     const pickup = resolveLocalTime('pickup.at', input.pickup.at, pickupOffice.timeZone);
     const dropoff = resolveLocalTime('dropoff.at', input.dropoff.at, dropoffOffice.timeZone);
     checkRentalPeriod(pickup, dropoff, now);
+    checkChargeableAmount(input.price.amount, input.price.currency);
 
     const reservation = await this.insert(input, pickup, dropoff, now);
     // Stripe answering in time gives the client its payment at once; otherwise the outbox event
@@ -67,8 +71,12 @@ export class CreateReservationHandler {
       } catch (error) {
         if (input.idempotencyKey && isUniqueViolation(error, 'UQ_reservations_idempotency_key', 'reservations.idempotency_key')) {
           // The same request ran before and its answer was lost (a crash): return what it created.
+          // Another request with the key (reused after its row was reaped) never sees it.
           const existing = await this.reservations.findByIdempotencyKey(input.idempotencyKey);
-          if (existing) return existing;
+          if (existing) {
+            if (input.idempotencyFingerprint && existing.idempotencyFingerprint === input.idempotencyFingerprint) return existing;
+            throw new IdempotencyKeyReusedError();
+          }
         }
         if (attempt < MAX_CODE_ATTEMPTS && isUniqueViolation(error, 'UQ_reservations_code', 'reservations.code')) continue;
         throw error;
@@ -82,6 +90,7 @@ function newReservation(input: CreateReservationInput, pickup: LocalTime, dropof
     {
       code: generateReservationCode(),
       idempotencyKey: input.idempotencyKey,
+      idempotencyFingerprint: input.idempotencyFingerprint ?? null,
       supplierCode: input.supplierCode,
       pickupOfficeCode: input.pickup.officeCode,
       pickup,

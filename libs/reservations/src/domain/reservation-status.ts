@@ -31,8 +31,11 @@ export function canTransition(from: ReservationStatus, to: ReservationStatus): b
   return ALLOWED_TRANSITIONS[from].includes(to);
 }
 
-export type PaymentProgress = 'pending' | 'succeeded' | 'failed' | 'refunded';
-export type SupplierProgress = 'pending' | 'confirmed' | 'retrying' | 'cancelled';
+/** The values of `progress.payment` and `progress.supplier`, also listed in the OpenAPI document. */
+export const PAYMENT_PROGRESS_VALUES = ['pending', 'succeeded', 'failed', 'refunded'] as const;
+export const SUPPLIER_PROGRESS_VALUES = ['pending', 'confirmed', 'retrying', 'rejected', 'cancelled'] as const;
+export type PaymentProgress = (typeof PAYMENT_PROGRESS_VALUES)[number];
+export type SupplierProgress = (typeof SUPPLIER_PROGRESS_VALUES)[number];
 
 export interface Progress {
   code: 'issued';
@@ -62,7 +65,12 @@ const SUPPLIER_PROGRESS: Record<ReservationStatus, SupplierProgress> = {
   [S.REFUNDED]: 'cancelled',
 };
 
-/** The client-facing view of a status: "in process" until code, payment and supplier are done. */
-export function progressOf(status: ReservationStatus): Progress {
-  return { code: 'issued', payment: PAYMENT_PROGRESS[status], supplier: SUPPLIER_PROGRESS[status] };
+/**
+ * The client-facing view of a status: "in process" until code, payment and supplier are done.
+ * A CONFIRMED_INTERNAL reservation the supplier refused for good reads `rejected`: nothing will
+ * retry it until an operator acts (retry or refund).
+ */
+export function progressOf(status: ReservationStatus, facts: { supplierRejected?: boolean } = {}): Progress {
+  const supplier = status === S.CONFIRMED_INTERNAL && facts.supplierRejected ? 'rejected' : SUPPLIER_PROGRESS[status];
+  return { code: 'issued', payment: PAYMENT_PROGRESS[status], supplier };
 }

@@ -73,12 +73,22 @@ describe('Stripe sandbox', () => {
     await expect(create('idem-3', 0)).rejects.toMatchObject({ param: 'amount', statusCode: 400 });
   });
 
-  it('cancels, and refuses to cancel a succeeded intent with payment_intent_unexpected_state', async () => {
+  it('cancels, and refuses to cancel a succeeded or processing intent with payment_intent_unexpected_state', async () => {
     const open = await create('idem-4');
     expect((await stripe.paymentIntents.cancel(open.id)).status).toBe('canceled');
     const paid = await create('idem-5');
     await sandbox.succeed(paid.id, { deliver: false });
     await expect(stripe.paymentIntents.cancel(paid.id)).rejects.toMatchObject({ code: 'payment_intent_unexpected_state' });
+
+    // A processing payment cannot be cancelled; once it fails back to requires_payment_method it can.
+    const debit = await create('idem-11');
+    await sandbox.process(debit.id, { deliver: false });
+    await expect(stripe.paymentIntents.cancel(debit.id)).rejects.toMatchObject({ code: 'payment_intent_unexpected_state' });
+    await sandbox.fail(debit.id, { deliver: false });
+    expect((await stripe.paymentIntents.cancel(debit.id)).status).toBe('canceled');
+    expect(sandbox.retrievals(debit.id)).toBe(0);
+    await stripe.paymentIntents.retrieve(debit.id);
+    expect(sandbox.retrievals(debit.id)).toBe(1);
   });
 
   it('delivers webhooks signed as Stripe signs them, unless told not to', async () => {

@@ -14,7 +14,12 @@ import {
   unixNow,
 } from './stripe-objects';
 
-export type SandboxOperation = 'create_payment_intent' | 'retrieve_payment_intent' | 'cancel_payment_intent' | 'create_refund';
+export type SandboxOperation =
+  | 'create_payment_intent'
+  | 'retrieve_payment_intent'
+  | 'cancel_payment_intent'
+  | 'create_refund'
+  | 'list_refunds';
 
 export interface Fault {
   operation: SandboxOperation | 'any';
@@ -36,7 +41,9 @@ interface Answer {
   body: unknown;
 }
 
-const CANCELABLE = ['requires_payment_method', 'processing'];
+// Stripe cancels a `processing` intent only "in rare cases" (not cards, not bank debits): the
+// sandbox refuses, so that an expiry can meet an intent it cannot cancel yet.
+const CANCELABLE = ['requires_payment_method'];
 
 /**
  * A Stripe-compatible server for development and tests: the subset of the API the product
@@ -54,6 +61,7 @@ export class StripeSandbox {
   private idempotent = new Map<string, { fingerprint: string; answer: Answer }>();
   private faults: Fault[] = [];
   private counts = new Map<string, number>();
+  private retrievalsById = new Map<string, number>();
   private webhookUrl?: string;
 
   constructor(
@@ -93,6 +101,7 @@ export class StripeSandbox {
     this.idempotent = new Map();
     this.faults = [];
     this.counts = new Map();
+    this.retrievalsById = new Map();
   }
 
   injectFault(fault: Fault): void {
@@ -105,6 +114,11 @@ export class StripeSandbox {
 
   calls(operation: SandboxOperation): number {
     return this.counts.get(operation) ?? 0;
+  }
+
+  /** GET /v1/payment_intents/{id} requests for one intent, faulted ones included. */
+  retrievals(id: string): number {
+    return this.retrievalsById.get(id) ?? 0;
   }
 
   paymentIntent(id: string): SandboxPaymentIntent | undefined {
@@ -121,6 +135,11 @@ export class StripeSandbox {
 
   refunds(): SandboxRefund[] {
     return [...this.refundList];
+  }
+
+  /** Stripe keeps idempotency keys for 24 hours: this is the day after, when a key is new again. */
+  forgetIdempotencyKeys(): void {
+    this.idempotent = new Map();
   }
 
   /** What has been refunded of an intent so far. */
@@ -235,6 +254,7 @@ export class StripeSandbox {
         });
       }
       if (req.method === 'GET' && intentPath && !intentPath[2]) {
+        this.retrievalsById.set(intentPath[1], this.retrievals(intentPath[1]) + 1);
         return await this.api(req, res, 'retrieve_payment_intent', params, () => this.find(intentPath[1]));
       }
       if (req.method === 'POST' && path === '/v1/refunds') {
@@ -244,6 +264,15 @@ export class StripeSandbox {
           this.refundList.push(refund);
           return refund;
         });
+      }
+      if (req.method === 'GET' && path === '/v1/refunds') {
+        const intent = url.searchParams.get('payment_intent');
+        return await this.api(req, res, 'list_refunds', params, () => ({
+          object: 'list',
+          url: '/v1/refunds',
+          has_more: false,
+          data: this.refundList.filter((refund) => !intent || refund.payment_intent === intent).reverse(),
+        }));
       }
       if (req.method === 'POST' && intentPath?.[2]) {
         return await this.api(req, res, 'cancel_payment_intent', params, () => this.cancel(intentPath[1], params));
@@ -355,6 +384,10 @@ export class StripeSandbox {
     if (method === 'POST' && path === '/sandbox/faults') {
       this.injectFault(parseLoose(raw) as unknown as Fault);
       return { status: 200, body: { faults: this.faults } };
+    }
+    if (method === 'POST' && path === '/sandbox/idempotency-keys/forget') {
+      this.forgetIdempotencyKeys();
+      return { status: 200, body: { forgotten: true } };
     }
     if (method === 'DELETE' && path === '/sandbox/faults') {
       this.clearFaults();

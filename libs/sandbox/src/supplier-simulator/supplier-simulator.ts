@@ -18,11 +18,24 @@ export interface SupplierFaults {
   rejectionCode?: string;
   /** Added to every answer. */
   latencyMs: number;
+  /** Added to lookups only (a slow search on the supplier's side), on top of `latencyMs`. */
+  lookupLatencyMs: number;
+  /** Added to booking requests only, on top of `latencyMs`. */
+  bookLatencyMs: number;
   /** How long a timeout holds the request before cutting it. */
   holdMs: number;
 }
 
-const NO_FAULTS: SupplierFaults = { errorRate: 0, timeoutRate: 0, commitThenTimeoutRate: 0, rejectionRate: 0, latencyMs: 0, holdMs: 30_000 };
+const NO_FAULTS: SupplierFaults = {
+  errorRate: 0,
+  timeoutRate: 0,
+  commitThenTimeoutRate: 0,
+  rejectionRate: 0,
+  latencyMs: 0,
+  lookupLatencyMs: 0,
+  bookLatencyMs: 0,
+  holdMs: 30_000,
+};
 
 const DEFAULT_REJECTION: Record<SimulatedSupplier, string> = {
   HERTZ: 'CATEGORY_UNAVAILABLE',
@@ -48,6 +61,8 @@ export class SupplierSimulator {
   private readonly rejectedReferences = new Set<string>();
   private readonly driversByReference = new Map<string, string>();
   private faults: SupplierFaults = { ...NO_FAULTS };
+  /** While set, requests wait for it before they are handled (see `pause`). */
+  private gate: Promise<void> | null = null;
   /** Booking requests received, all outcomes included (counted once answered or faulted). */
   requests = 0;
   /** HTTP requests of any kind, counted on arrival (before any added latency). */
@@ -112,6 +127,19 @@ export class SupplierSimulator {
     return number;
   }
 
+  /**
+   * Holds every request that arrives from now on until the returned function is called: a
+   * supplier busy for exactly as long as a test needs (a booking in flight while an operator acts).
+   */
+  pause(): () => void {
+    let release!: () => void;
+    this.gate = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.gate = null;
+      release();
+    };
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.received++;
     const body = await readBody(req);
@@ -120,12 +148,19 @@ export class SupplierSimulator {
       this.setFaults(JSON.parse(body || '{}') as Partial<SupplierFaults>);
       return reply(res, 200, 'application/json', JSON.stringify(this.faults));
     }
-    if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
+    if (this.gate) await this.gate;
+    const latencyMs = this.faults.latencyMs + (this.isLookup(req, url) ? this.faults.lookupLatencyMs : this.faults.bookLatencyMs);
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     const handled =
       this.supplier === 'HERTZ' ? this.hertz(req, url, body) : this.supplier === 'BUDGET' ? this.budget(req, url, body) : this.europcar(req, url, body);
     if (!handled) return reply(res, 404, 'text/plain', 'not found');
     if (handled === 'hang') return hang(res, this.faults.holdMs);
     reply(res, handled.status, handled.type, handled.body);
+  }
+
+  /** A lookup by our reference: the OTA retrieve for HERTZ, a GET for the REST suppliers. */
+  private isLookup(req: IncomingMessage, url: URL): boolean {
+    return this.supplier === 'HERTZ' ? url.pathname === '/ota/VehRetRes' : req.method === 'GET';
   }
 
   /** Runs a booking through the faults; null when the answer must not come. */

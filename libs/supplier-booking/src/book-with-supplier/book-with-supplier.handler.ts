@@ -16,6 +16,8 @@ export type BookingOutcome =
   | 'rejected'
   | 'gave_up'
   | 'stale'
+  /** The supplier booked a reservation refunded meanwhile: kept and flagged for an operator. */
+  | 'confirmed_after_refund'
   | 'nothing_to_do'
   | 'unknown_reservation';
 
@@ -52,7 +54,7 @@ export class BookWithSupplierHandler {
   async execute(input: BookWithSupplier): Promise<BookingOutcome> {
     const reservation = await this.reservations.findByCode(input.reservationCode);
     if (!reservation) return 'unknown_reservation';
-    if (!reservation.awaitsSupplier || reservation.refundRequestedAt) return 'nothing_to_do';
+    if (!reservation.awaitsSupplier || reservation.refundUnderWay) return 'nothing_to_do';
     if (reservation.supplierAttempts !== input.afterAttempt) return 'stale';
 
     const attempt = reservation.supplierAttempts + 1;
@@ -71,7 +73,7 @@ export class BookWithSupplierHandler {
         return this.apply(manager, fresh, attempt, run);
       }),
     );
-    if (outcome === 'rejected' || outcome === 'gave_up') {
+    if (outcome === 'rejected' || outcome === 'gave_up' || outcome === 'confirmed_after_refund') {
       this.logger.warn({ msg: `Reservation ${input.reservationCode} needs an operator: supplier booking ${outcome}`, attempt });
     }
     return outcome;
@@ -83,14 +85,22 @@ export class BookWithSupplierHandler {
     const wasPaid = reservation.status === ReservationStatus.PAID;
     const now = this.clock.now();
 
-    // Another run got there first, or an operator is refunding: only good news still counts.
-    const current = reservation.supplierAttempts === attempt - 1 && reservation.awaitsSupplier && !reservation.refundRequestedAt;
+    // Another run got there first, or an operator refunded meanwhile: only a booking still
+    // counts, and one the customer no longer pays for is kept and flagged, never dropped.
+    const current = reservation.supplierAttempts === attempt - 1 && reservation.awaitsSupplier && !reservation.refundUnderWay;
     if (!current) {
-      if (result.outcome !== 'confirmed' || !reservation.awaitsSupplier) return 'stale';
-      const moved = reservation.confirmWithSupplier(result.confirmationNumber, `${supplier} confirmed ${result.confirmationNumber}`);
+      if (result.outcome !== 'confirmed') return 'stale';
+      const cause = `${supplier} confirmed ${result.confirmationNumber}`;
+      if (reservation.status === ReservationStatus.REFUNDED) {
+        if (!reservation.keepConfirmationAfterRefund(result.confirmationNumber, `${cause} after the refund: cancel the supplier booking`)) return 'stale';
+        await this.reservations.saveChanges(manager, reservation, now);
+        return 'confirmed_after_refund';
+      }
+      if (!reservation.awaitsSupplier) return 'stale';
+      const moved = reservation.confirmWithSupplier(result.confirmationNumber, cause);
       if (moved) await this.issueReceipt(manager, reservation);
       await this.reservations.saveChanges(manager, reservation, now);
-      return moved ? 'confirmed' : 'stale';
+      return moved ? 'confirmed' : reservation.refundUnderWay ? 'confirmed_after_refund' : 'stale';
     }
 
     reservation.supplierAttempts = attempt;
@@ -101,7 +111,7 @@ export class BookWithSupplierHandler {
         outcome = 'confirmed';
         break;
       case 'rejected':
-        reservation.rejectBySupplier(`${supplier} rejected: ${result.code} ${result.message}`.trim(), `${supplier} rejected the booking (${result.code})`);
+        reservation.rejectBySupplier(`${supplier} rejected: ${result.code} ${result.message}`.trim(), `${supplier} rejected the booking (${result.code})`, now);
         outcome = 'rejected';
         break;
       case 'unavailable': {
@@ -127,6 +137,31 @@ export class BookWithSupplierHandler {
   }
 
   /**
+   * A refunded reservation whose runs may have reached the supplier: a lookup by our reference
+   * (never a booking) tells whether the supplier holds a booking all the same; one it finds is
+   * kept and flagged. Throws while the supplier does not answer, so that the outbox asks again.
+   */
+  async checkAfterRefund(reservationCode: string): Promise<'booked_after_refund' | 'not_booked' | 'nothing_to_do'> {
+    const reservation = await this.reservations.findByCode(reservationCode);
+    if (!reservation || reservation.status !== ReservationStatus.REFUNDED || reservation.supplierConfirmation) return 'nothing_to_do';
+    const run = await this.client.lookup(reservation.supplierCode, bookingRequestOf(reservation));
+    const result = run.result;
+    await retryOnConcurrentChange(() =>
+      this.transactions.run(async (manager) => {
+        const fresh = (await this.reservations.findByCode(reservationCode, manager))!;
+        await this.record(manager, fresh, fresh.supplierAttempts, run);
+        if (result.outcome !== 'confirmed') return;
+        const cause = `${fresh.supplierCode} holds booking ${result.confirmationNumber} after the refund: cancel the supplier booking`;
+        if (fresh.keepConfirmationAfterRefund(result.confirmationNumber, cause)) await this.reservations.saveChanges(manager, fresh, this.clock.now());
+      }),
+    );
+    if (result.outcome === 'unavailable') throw new Error(`supplier did not answer the lookup: ${result.error}`);
+    if (result.outcome !== 'confirmed') return 'not_booked';
+    this.logger.warn({ msg: `Reservation ${reservationCode} needs an operator: refunded, and the supplier holds a booking` });
+    return 'booked_after_refund';
+  }
+
+  /**
    * Exponential from SUPPLIER_RETRY_BASE_SECONDS to SUPPLIER_RETRY_MAX_SECONDS with "equal
    * jitter" (half fixed, half random): spread out, yet never sooner than half the step; and
    * never sooner than the supplier's Retry-After.
@@ -147,7 +182,7 @@ export class BookWithSupplierHandler {
     });
   }
 
-  private async record(manager: EntityManager, reservation: Reservation, attempt: number, run: BookingRun): Promise<void> {
+  private async record(manager: EntityManager, reservation: Reservation, attempt: number, run: Pick<BookingRun, 'calls'>): Promise<void> {
     const personal = [
       reservation.customerFirstName,
       reservation.customerLastName,

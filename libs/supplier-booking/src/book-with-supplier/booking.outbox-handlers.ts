@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { OutboxEventHandler, OutboxHandler, OutboxMessage } from '@app/outbox';
 import { BOOK_WITH_SUPPLIER } from '@app/payments';
-import { BookingEventPayload, RETRY_SUPPLIER_BOOKING } from '../booking-events';
+import { BookingEventPayload, CHECK_SUPPLIER_AFTER_REFUND, RETRY_SUPPLIER_BOOKING } from '../booking-events';
 import { BookWithSupplierHandler } from './book-with-supplier.handler';
 
 /** The first booking run of a paid reservation. */
@@ -30,5 +30,17 @@ export class RetrySupplierBookingOutboxHandler implements OutboxEventHandler<Boo
       afterAttempt: message.payload.afterAttempt ?? 0,
       lookupFirst: true,
     });
+  }
+}
+
+/** After a refund: does the supplier hold a booking all the same? */
+@Injectable()
+@OutboxHandler(CHECK_SUPPLIER_AFTER_REFUND)
+export class CheckSupplierAfterRefundOutboxHandler implements OutboxEventHandler<BookingEventPayload> {
+  constructor(private readonly booking: BookWithSupplierHandler) {}
+
+  // Idempotent: a lookup changes nothing at the supplier, and a booking already kept ends it.
+  async handle(message: OutboxMessage<BookingEventPayload>): Promise<void> {
+    await this.booking.checkAfterRefund(message.payload.reservationCode);
   }
 }

@@ -3,12 +3,22 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Clock } from '@app/core';
 import { outboxConfig, OutboxConfig } from '@app/outbox';
-import { ReservationsRepository, ReservationStatus } from '@app/reservations';
+import { Reservation, ReservationsRepository, ReservationStatus } from '@app/reservations';
 import { suppliersConfig, SuppliersConfig } from '../suppliers.config';
+
+/** Why a reservation is on the list: what the operator has to do differs. */
+export type MoneyAtRisk = 'paid_not_booked' | 'refund_outcome_unknown' | 'booked_after_refund';
 
 export class UnsettledReservation {
   @ApiProperty({ example: 'K7M2Q9XD' }) reservation_code!: string;
-  @ApiProperty({ enum: [ReservationStatus.PAID, ReservationStatus.CONFIRMED_INTERNAL] }) status!: ReservationStatus;
+  @ApiProperty({ enum: [ReservationStatus.PAID, ReservationStatus.CONFIRMED_INTERNAL, ReservationStatus.REFUNDED] }) status!: ReservationStatus;
+  @ApiProperty({
+    enum: ['paid_not_booked', 'refund_outcome_unknown', 'booked_after_refund'],
+    description:
+      'paid_not_booked: book it or refund it; refund_outcome_unknown: Stripe\'s answer was lost, the outbox settles it (repeating the refund is safe); ' +
+      'booked_after_refund: the customer has their money back and the supplier holds a booking: cancel the supplier booking',
+  })
+  problem!: MoneyAtRisk;
   @ApiProperty({ example: 'HERTZ' }) supplier_code!: string;
   @ApiProperty({ example: 18950 }) amount!: number;
   @ApiProperty({ example: 'EUR' }) currency!: string;
@@ -17,7 +27,9 @@ export class UnsettledReservation {
   @ApiProperty() needs_attention!: boolean;
   @ApiProperty() supplier_attempts!: number;
   @ApiPropertyOptional({ nullable: true }) supplier_last_error!: string | null;
-  @ApiProperty({ description: 'A refund is under way (or died half-way: repeat it)' }) refund_under_way!: boolean;
+  @ApiProperty({ description: 'A refund is under way (asked, or its outcome unknown): booking is blocked' }) refund_under_way!: boolean;
+  @ApiPropertyOptional({ nullable: true, example: 'HERTZ-4411', description: "The supplier's booking number, if it booked" })
+  supplier_confirmation!: string | null;
 }
 
 export class MoneySafetyReport {
@@ -64,6 +76,7 @@ export class MoneySafetyCheck implements OnApplicationBootstrap {
       reservations: rows.map((r) => ({
         reservation_code: r.code,
         status: r.status,
+        problem: problemOf(r),
         supplier_code: r.supplierCode,
         amount: r.amount,
         currency: r.currency,
@@ -72,7 +85,8 @@ export class MoneySafetyCheck implements OnApplicationBootstrap {
         needs_attention: r.needsAttention,
         supplier_attempts: r.supplierAttempts,
         supplier_last_error: r.supplierLastError,
-        refund_under_way: r.refundRequestedAt !== null,
+        refund_under_way: r.refundUnderWay,
+        supplier_confirmation: r.supplierConfirmation,
       })),
     };
   }
@@ -84,7 +98,7 @@ export class MoneySafetyCheck implements OnApplicationBootstrap {
       const report = await this.run();
       if (report.count > 0) {
         this.logger.warn({
-          msg: `${report.count} paid reservation(s) older than ${report.older_than_minutes} min have neither a supplier confirmation nor a refund`,
+          msg: `${report.count} reservation(s) with money at risk: paid over ${report.older_than_minutes} min ago and neither booked nor refunded, or refunded and booked all the same`,
           codes: report.reservations.slice(0, 50).map((r) => r.reservation_code),
         });
       }
@@ -94,4 +108,9 @@ export class MoneySafetyCheck implements OnApplicationBootstrap {
       this.running = false;
     }
   }
+}
+
+function problemOf(reservation: Reservation): MoneyAtRisk {
+  if (reservation.status === ReservationStatus.REFUNDED) return 'booked_after_refund';
+  return reservation.refundState === 'UNKNOWN' ? 'refund_outcome_unknown' : 'paid_not_booked';
 }

@@ -17,3 +17,11 @@ export class OperatorActionNotAllowedError extends ConflictError {
 export class RefundFailedError extends UpstreamFailedError {
   readonly code = 'PAYMENT.REFUND_FAILED';
 }
+
+/** A booking run holds the reservation (the supplier may be booking it right now): refund after it ends. */
+export class BookingRunInProgressError extends ConflictError {
+  readonly code = 'RESERVATION.BOOKING_IN_PROGRESS';
+  constructor(code: string) {
+    super(`A booking run with the supplier is under way for reservation ${code}: try the refund again once it has ended.`);
+  }
+}

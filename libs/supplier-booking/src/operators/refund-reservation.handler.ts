@@ -1,14 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Clock, TransactionRunner } from '@app/core';
-import { PaymentGateway, RefundSnapshot } from '@app/payments';
-import {
-  Reservation,
-  ReservationChangedConcurrentlyError,
-  ReservationsRepository,
-  ReservationStatus,
-  retryOnConcurrentChange,
-} from '@app/reservations';
-import { OperatorActionNotAllowedError, OperatorReservationNotFoundError, RefundFailedError } from './operator.errors';
+import { Outbox } from '@app/outbox';
+import { BOOK_WITH_SUPPLIER } from '@app/payments';
+import { Reservation, ReservationChangedConcurrentlyError, ReservationsRepository, ReservationStatus } from '@app/reservations';
+import { RETRY_SUPPLIER_BOOKING, SETTLE_REFUND, SettleRefundPayload } from '../booking-events';
+import { BookingRunInProgressError, OperatorActionNotAllowedError, OperatorReservationNotFoundError, RefundFailedError } from './operator.errors';
+import { StripeRefunds } from './stripe-refunds';
 
 export interface RefundReservation {
   reservationCode: string;
@@ -17,25 +14,35 @@ export interface RefundReservation {
   actor: string;
 }
 
+export interface RefundResult {
+  reservation: Reservation;
+  /** Stripe's answer was lost: the refund stays pending (booking blocked) until the outbox settles it. */
+  pending: boolean;
+}
+
+/** The inline attempt has this long before SETTLE_REFUND, its safety net, takes over. */
+const SETTLE_AFTER_MS = 60_000;
+const BOOKING_RUNS = [BOOK_WITH_SUPPLIER, RETRY_SUPPLIER_BOOKING];
+
 /**
- * Refunds a reservation no supplier can serve (CONFIRMED_INTERNAL → REFUNDED) in three steps:
- * mark the refund as under way (booking runs stand aside from then on), ask Stripe with a key
- * derived from the reservation (a repeated request is the same refund; Stripe never refunds
- * more than was captured), then record it. A refund Stripe refuses is reported to the operator
- * and written to the history; the reservation goes back to waiting for its supplier.
+ * Refunds a reservation no supplier can serve (CONFIRMED_INTERNAL → REFUNDED). Never while a
+ * booking run holds it (the supplier may be booking it right now). First, in one transaction,
+ * the refund is marked under way (booking runs stand aside from then on) together with
+ * SETTLE_REFUND, which finishes it if this process dies or Stripe's answer is lost; then Stripe
+ * is asked with a key derived from the reservation, and what it answered is recorded: refunded,
+ * refused (booking may go on), or unknown (pending; the outbox repeats it with the same key).
  */
 @Injectable()
 export class RefundReservationHandler {
-  private readonly logger = new Logger('Refunds');
-
   constructor(
     private readonly reservations: ReservationsRepository,
     private readonly transactions: TransactionRunner,
-    private readonly payments: PaymentGateway,
+    private readonly outbox: Outbox,
+    private readonly refunds: StripeRefunds,
     private readonly clock: Clock,
   ) {}
 
-  async execute(input: RefundReservation): Promise<Reservation> {
+  async execute(input: RefundReservation): Promise<RefundResult> {
     const claimed = await this.transactions.run(async (manager) => {
       const reservation = await this.reservations.findByCode(input.reservationCode, manager);
       if (!reservation) throw new OperatorReservationNotFoundError(input.reservationCode);
@@ -45,44 +52,27 @@ export class RefundReservationHandler {
           `Reservation ${reservation.code} is ${reservation.status}: only a CONFIRMED_INTERNAL reservation is refunded.`,
         );
       }
-      reservation.requestRefund(this.clock.now(), input.actor);
-      await this.reservations.saveChanges(manager, reservation, this.clock.now());
+      if (await this.outbox.isProcessing(manager, { type: 'reservation', id: reservation.code }, BOOKING_RUNS)) {
+        throw new BookingRunInProgressError(reservation.code);
+      }
+      const now = this.clock.now();
+      reservation.requestRefund(now, input.actor);
+      const payload: SettleRefundPayload = { reservationCode: reservation.code, reason: input.reason, actor: input.actor };
+      await this.outbox.enqueue(manager, {
+        type: SETTLE_REFUND,
+        aggregateType: 'reservation',
+        aggregateId: reservation.code,
+        payload: { ...payload },
+        notBefore: new Date(now.getTime() + SETTLE_AFTER_MS),
+        parkUntilHandled: true,
+      });
+      await this.reservations.saveChanges(manager, reservation, now);
       return reservation;
     });
 
-    let refund: RefundSnapshot;
-    try {
-      refund = await this.payments.refundPaymentIntent(claimed.paymentIntentId!, refundKeyOf(claimed.code));
-      if (refund.status === 'failed' || refund.status === 'canceled') {
-        throw new Error(`Stripe reports the refund ${refund.id} ${refund.status}${refund.failureReason ? `: ${refund.failureReason}` : ''}`);
-      }
-    } catch (error) {
-      const message = (error as Error).message.slice(0, 200);
-      this.logger.error({ msg: `Refund of ${claimed.code} failed: ${message}`, reservation: claimed.code });
-      await this.change(claimed.code, (reservation) => reservation.abandonRefund(message, input.actor));
-      throw new RefundFailedError(`The refund of ${claimed.code} failed: ${message}`, { cause: error });
-    }
-
-    return this.change(claimed.code, (reservation) => {
-      if (reservation.status === ReservationStatus.REFUNDED) return;
-      const amount = `${(refund.amount / 100).toFixed(2)} ${reservation.currency}`;
-      reservation.refund(refund.id, refund.amount, `refunded ${amount}: ${input.reason}`.slice(0, 255), input.actor);
-    });
+    const attempt = await this.refunds.attempt(claimed);
+    const reservation = await this.refunds.record(claimed.code, attempt, { actor: input.actor, reason: input.reason, flagRefusal: false });
+    if (attempt.kind === 'refused') throw new RefundFailedError(`The refund of ${claimed.code} failed: ${attempt.error}`);
+    return { reservation, pending: attempt.kind === 'unknown' && reservation.status !== ReservationStatus.REFUNDED };
   }
-
-  private change(code: string, mutate: (reservation: Reservation) => void): Promise<Reservation> {
-    return retryOnConcurrentChange(() =>
-      this.transactions.run(async (manager) => {
-        const reservation = (await this.reservations.findByCode(code, manager))!;
-        mutate(reservation);
-        await this.reservations.saveChanges(manager, reservation, this.clock.now());
-        return reservation;
-      }),
-    );
-  }
-}
-
-/** One refund per reservation: the same key, whoever asks and however often. */
-export function refundKeyOf(reservationCode: string): string {
-  return `refund-${reservationCode}`;
 }

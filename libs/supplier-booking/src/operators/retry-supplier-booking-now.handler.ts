@@ -30,9 +30,9 @@ export class RetrySupplierBookingNowHandler {
       const reservation = await this.reservations.findByCode(input.reservationCode, manager);
       if (!reservation) throw new OperatorReservationNotFoundError(input.reservationCode);
       if (reservation.lockVersion !== input.lockVersion) throw new ReservationChangedConcurrentlyError(reservation.code);
-      if (!reservation.awaitsSupplier || reservation.refundRequestedAt) {
+      if (!reservation.awaitsSupplier || reservation.refundUnderWay) {
         throw new OperatorActionNotAllowedError(
-          `Reservation ${reservation.code} is ${reservation.status}${reservation.refundRequestedAt ? ' with a refund under way' : ''}: there is nothing to book.`,
+          `Reservation ${reservation.code} is ${reservation.status}${reservation.refundUnderWay ? ' with a refund under way' : ''}: there is nothing to book.`,
         );
       }
       const now = this.clock.now();

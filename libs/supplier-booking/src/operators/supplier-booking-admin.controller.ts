@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadGatewayResponse,
@@ -10,8 +10,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
-import { AdminOnly, Audited, OperatorActor, ProblemDetails } from '@app/core';
+import type { Response } from 'express';
+import { IsInt, IsOptional, IsString, Matches, Min, MinLength } from 'class-validator';
+import { AdminOnly, Audited, MaxCodePoints, OperatorActor, ProblemDetails } from '@app/core';
 import { AdminReservationView, RESERVATION_CODE_PATTERN, toAdminReservationView } from '@app/reservations';
 import { SupplierBookingClient } from '../supplier-booking.client';
 import { MoneySafetyCheck, MoneySafetyReport } from './money-safety.check';
@@ -36,7 +37,7 @@ export class RefundBody extends OperatorActionBody {
   @ApiProperty({ example: 'No supplier has a car for these dates', minLength: 3, maxLength: 200 })
   @IsString({ context: { code: 'REFUND.REASON_INVALID' } })
   @MinLength(3, { context: { code: 'REFUND.REASON_INVALID' } })
-  @MaxLength(200, { context: { code: 'REFUND.REASON_INVALID' } })
+  @MaxCodePoints(200, { context: { code: 'REFUND.REASON_INVALID' } })
   reason!: string;
 }
 
@@ -74,12 +75,27 @@ export class SupplierBookingAdminController {
   @Post('reservations/:code/refund')
   @Audited('admin.reservation.refund', { by: 'operator', resource: 'code' })
   @HttpCode(200)
-  @ApiOperation({ summary: 'Refund a CONFIRMED_INTERNAL reservation no supplier can serve (→ REFUNDED)' })
-  @ApiOkResponse({ type: AdminReservationView })
-  @ApiConflictResponse({ type: ProblemDetails, description: 'Stale lock_version, or not CONFIRMED_INTERNAL.' })
-  @ApiBadGatewayResponse({ type: ProblemDetails, description: 'Stripe refused or failed the refund (PAYMENT.REFUND_FAILED).' })
-  async refund(@Param() params: ReservationCodeParams, @Body() body: RefundBody, @OperatorActor() actor: string) {
-    const reservation = await this.refunds.execute({ reservationCode: params.code, lockVersion: body.lock_version, reason: body.reason, actor });
+  @ApiOperation({
+    summary: 'Refund a CONFIRMED_INTERNAL reservation no supplier can serve (→ REFUNDED)',
+    description:
+      'Refused while a booking run holds the reservation. When Stripe\'s answer is lost the refund stays pending ' +
+      '(`operations.refund_state` `outcome_unknown`, booking blocked) and the outbox settles it; repeating the call is safe.',
+  })
+  @ApiOkResponse({ type: AdminReservationView, description: 'Refunded.' })
+  @ApiAcceptedResponse({ type: AdminReservationView, description: 'Outcome unknown: the refund stays pending and is settled through the outbox.' })
+  @ApiConflictResponse({
+    type: ProblemDetails,
+    description: 'Stale lock_version, not CONFIRMED_INTERNAL, or a booking run holds the reservation (RESERVATION.BOOKING_IN_PROGRESS).',
+  })
+  @ApiBadGatewayResponse({ type: ProblemDetails, description: 'Stripe refused the refund (PAYMENT.REFUND_FAILED).' })
+  async refund(
+    @Param() params: ReservationCodeParams,
+    @Body() body: RefundBody,
+    @OperatorActor() actor: string,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const { reservation, pending } = await this.refunds.execute({ reservationCode: params.code, lockVersion: body.lock_version, reason: body.reason, actor });
+    if (pending) response.status(HttpStatus.ACCEPTED);
     return toAdminReservationView(reservation);
   }
 

@@ -29,7 +29,8 @@ export class ListReservationsCommand extends CommandRunner {
     );
     for (const r of rows) {
       process.stdout.write(
-        `${r.code}\t${r.status}\t${r.supplierCode}\tlock_version=${r.lockVersion}\tattention=${r.needsAttention}\tattempts=${r.supplierAttempts}\t${r.supplierLastError ?? ''}\n`,
+        `${r.code}\t${r.status}\t${r.supplierCode}\tlock_version=${r.lockVersion}\tattention=${r.needsAttention}\tattempts=${r.supplierAttempts}\t` +
+          `${r.refundState === 'UNKNOWN' ? 'refund outcome unknown\t' : ''}${r.supplierLastError ?? ''}\n`,
       );
     }
   }
@@ -90,9 +91,11 @@ export class RefundCommand extends CommandRunner {
 
   async run([code]: string[], options: { lockVersion: number; reason: string }): Promise<void> {
     const reservationCode = code.toUpperCase();
-    const reservation = await this.audit.around({ actor: cliActor(), action: 'admin.reservation.refund', resourceId: reservationCode }, () =>
-      this.refunds.execute({ reservationCode, lockVersion: options.lockVersion, reason: options.reason, actor: CLI_ACTOR }),
+    const { reservation, pending } = await this.audit.around(
+      { actor: cliActor(), action: 'admin.reservation.refund', resourceId: reservationCode },
+      () => this.refunds.execute({ reservationCode, lockVersion: options.lockVersion, reason: options.reason, actor: CLI_ACTOR }),
     );
+    if (pending) process.stderr.write(`Refund outcome unknown: it stays pending and is settled through the outbox (repeat it safely).\n`);
     print(toAdminReservationView(reservation));
   }
 

@@ -4,20 +4,24 @@ import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '@app/core';
 import { MIGRATIONS } from '../../migrations';
+import { MoneySafety1764000000010 } from '../../migrations/1764000000010-money-safety';
 import { PaymentChecks1764000000011 } from '../../migrations/1764000000011-payment-checks';
 import { createTestDatabase, DATABASE_KINDS, TestDatabase } from '../support/test-database';
 
 const run = promisify(execFile);
 
+/** A data source on `database` with `migrations` applied. */
+async function migrated(database: TestDatabase, migrations: typeof MIGRATIONS): Promise<DataSource> {
+  const dataSource = new DataSource(buildDataSourceOptions({ url: database.url, migrations, migrationsRun: false }));
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  return dataSource;
+}
+
 /** Upgrading a database that already holds reservations, and going back. */
 describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
   let database: TestDatabase;
-  const open = async (migrations: typeof MIGRATIONS) => {
-    const dataSource = new DataSource(buildDataSourceOptions({ url: database.url, migrations, migrationsRun: false }));
-    await dataSource.initialize();
-    await dataSource.runMigrations({ transaction: 'each' });
-    return dataSource;
-  };
+  const open = (migrations: typeof MIGRATIONS) => migrated(database, migrations);
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);
@@ -90,12 +94,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
 
 describe.each(DATABASE_KINDS)('migration 11 (payment checks) on %s', (kind) => {
   let database: TestDatabase;
-  const open = async (migrations: typeof MIGRATIONS) => {
-    const dataSource = new DataSource(buildDataSourceOptions({ url: database.url, migrations, migrationsRun: false }));
-    await dataSource.initialize();
-    await dataSource.runMigrations({ transaction: 'each' });
-    return dataSource;
-  };
+  const open = (migrations: typeof MIGRATIONS) => migrated(database, migrations);
 
   beforeAll(async () => {
     database = await createTestDatabase(kind);
@@ -156,6 +155,65 @@ describe.each(DATABASE_KINDS)('migration 11 (payment checks) on %s', (kind) => {
     expect(await columns()).toContain('paid_at');
     expect(await indexes()).not.toContain('IX_reservations_status_payment_check');
     expect(await after.query('SELECT COUNT(*) AS n FROM reservations')).toEqual([{ n: expect.anything() }]);
+    await after.destroy();
+  });
+});
+
+describe.each(DATABASE_KINDS)('migration 10 (money safety) on %s', (kind) => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('a refund under way becomes one of unknown outcome; kept keys give their reservation its fingerprint; down removes the columns', async () => {
+    const index = MIGRATIONS.indexOf(MoneySafety1764000000010);
+    const before = await migrated(database, MIGRATIONS.slice(0, index));
+    await before.query("INSERT INTO suppliers (code, name, active) VALUES ('HERTZ', 'Hertz', 1)");
+    for (const office of ['MAD-T4', 'BCN-T1']) {
+      await before.query(
+        "INSERT INTO offices (supplier_code, code, name, city, country, time_zone, active) VALUES ('HERTZ', ?, ?, 'X', 'ES', 'Europe/Madrid', 1)",
+        [office, office],
+      );
+    }
+    await before.query("INSERT INTO car_categories (code, description) VALUES ('CDMR', 'Compact')");
+    const insert = (code: string, key: string | null, refundRequestedAt: string | null) =>
+      before.query(
+        `INSERT INTO reservations (code, idempotency_key, status, supplier_code, pickup_office_code, pickup_local, pickup_time_zone, pickup_at,
+          dropoff_office_code, dropoff_local, dropoff_time_zone, dropoff_at, car_category_code, customer_first_name,
+          customer_last_name, customer_email, customer_phone, amount, currency, lock_version, created_at, updated_at, refund_requested_at)
+         VALUES (?, ?, 'CONFIRMED_INTERNAL', 'HERTZ', 'MAD-T4', '2027-03-01T10:00', 'Europe/Madrid', '2027-03-01 09:00:00', 'BCN-T1',
+          '2027-03-05T10:00', 'Europe/Madrid', '2027-03-05 09:00:00', 'CDMR', 'Ana', 'Pérez', 'ana@example.com',
+          '+34600111222', 18950, 'EUR', 1, '2026-11-01 10:00:00', '2026-11-01 10:07:00', ?)`,
+        [code, key, refundRequestedAt],
+      );
+    await insert('KEPTKEY2', 'key-still-kept', null);
+    await insert('GONEKEY2', 'key-reaped-long-ago', '2026-11-01 11:00:00');
+    await before.query(
+      `INSERT INTO idempotency_keys (scope, idempotency_key, request_hash, state, locked_until, created_at, expires_at)
+       VALUES ('POST /api/v1/reservations', 'key-still-kept', ?, 'COMPLETED', '2026-11-01 10:01:00', '2026-11-01 10:00:00', '2026-11-02 10:00:00')`,
+      ['a'.repeat(64)],
+    );
+    await before.destroy();
+
+    const after = await migrated(database, MIGRATIONS.slice(0, index + 1));
+    const rows: Record<string, unknown>[] = await after.query(
+      'SELECT code, idempotency_fingerprint, refund_state, refund_last_error FROM reservations ORDER BY code',
+    );
+    expect(rows.map((row) => [row.code, row.idempotency_fingerprint, row.refund_state, row.refund_last_error])).toEqual([
+      ['GONEKEY2', null, 'UNKNOWN', null],
+      ['KEPTKEY2', 'a'.repeat(64), null, null],
+    ]);
+    await after.undoLastMigration({ transaction: 'each' });
+    const columns: string[] =
+      kind === 'sqlite'
+        ? (await after.query('PRAGMA table_info(reservations)')).map((c: { name: string }) => c.name)
+        : (await after.query('SHOW COLUMNS FROM reservations')).map((c: { Field: string }) => c.Field);
+    for (const column of ['idempotency_fingerprint', 'refund_state', 'refund_last_error']) expect(columns).not.toContain(column);
+    expect(columns).toContain('refund_requested_at');
     await after.destroy();
   });
 });

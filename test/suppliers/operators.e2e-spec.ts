@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { Reservation, ReservationStatus, ReservationStatusHistory } from '@app/reservations';
 import { DATABASE_KINDS } from '../support/test-database';
-import { ADMIN_TOKEN, startSupplierFixture, SupplierFixture } from './supplier-fixture';
+import { startSupplierFixture, SupplierFixture } from './supplier-fixture';
 
 /** The operators' routes of supplier booking: list, retry now, refund, money-safety check. */
 describe.each(DATABASE_KINDS)('operators on %s', (kind) => {
@@ -18,15 +18,8 @@ describe.each(DATABASE_KINDS)('operators on %s', (kind) => {
     f.sandbox.clearFaults();
   });
 
-  const admin = (method: 'get' | 'post', path: string) =>
-    request(f.base)[method](`/api/v1/admin${path}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`).set('X-Operator', 'alice');
-  const rejected = async () => {
-    f.simulators.HERTZ.setFaults({ rejectionRate: 1 });
-    const code = await f.reserveAndPay();
-    await f.settle();
-    f.simulators.HERTZ.setFaults({});
-    return f.reservation(code);
-  };
+  const admin = (method: 'get' | 'post', path: string) => f.admin(method, path);
+  const rejected = () => f.rejected();
   const lastHistory = async (reservation: Reservation) =>
     (await f.t.dataSource.getRepository(ReservationStatusHistory).find({ where: { reservationId: reservation.id }, order: { id: 'DESC' }, take: 1 }))[0];
 

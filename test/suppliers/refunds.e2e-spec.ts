@@ -3,7 +3,7 @@ import { OutboxEvent, OutboxStatus } from '@app/outbox';
 import { Reservation, ReservationStatus } from '@app/reservations';
 import { BookWithSupplierHandler, CHECK_SUPPLIER_AFTER_REFUND, SETTLE_REFUND, suppliersConfig, SuppliersConfig } from '@app/supplier-booking';
 import { DATABASE_KINDS } from '../support/test-database';
-import { ADMIN_TOKEN, startSupplierFixture, SupplierFixture } from './supplier-fixture';
+import { startSupplierFixture, SupplierFixture } from './supplier-fixture';
 
 /**
  * Refunds under races and ambiguous outcomes: a refund and a booking never both succeed
@@ -24,17 +24,12 @@ describe.each(DATABASE_KINDS)('refunds under races and lost answers on %s', (kin
     f.sandbox.clearFaults();
   });
 
-  const admin = (method: 'get' | 'post', path: string) =>
-    request(f.base)[method](`/api/v1/admin${path}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`).set('X-Operator', 'bob');
+  const admin = (method: 'get' | 'post', path: string) => f.admin(method, path, 'bob');
   const refund = (reservation: Reservation, reason = 'No supplier can serve it') =>
     admin('post', `/reservations/${reservation.code}/refund`).send({ lock_version: reservation.lockVersion, reason });
   /** CONFIRMED_INTERNAL and flagged: the supplier refused the first booking run. */
-  const rejected = async () => {
-    f.simulators.HERTZ.setFaults({ rejectionRate: 1 });
-    const code = await f.reserveAndPay();
-    await f.settle();
-    f.simulators.HERTZ.setFaults({});
-    const reservation = await f.reservation(code);
+  const rejected = async (supplier: 'HERTZ' | 'BUDGET' = 'HERTZ') => {
+    const reservation = await f.rejected(supplier);
     expect(reservation.status).toBe(ReservationStatus.CONFIRMED_INTERNAL);
     return reservation;
   };
@@ -97,12 +92,8 @@ describe.each(DATABASE_KINDS)('refunds under races and lost answers on %s', (kin
   });
 
   it('after a refund, a booking the supplier made late (after its answer was lost) is found by a lookup and flagged', async () => {
-    f.simulators.BUDGET.setFaults({ rejectionRate: 1 });
-    const code = await f.reserveAndPay('BUDGET');
-    await f.settle();
-    f.simulators.BUDGET.setFaults({});
-    const reservation = await f.reservation(code);
-    expect(reservation.status).toBe(ReservationStatus.CONFIRMED_INTERNAL);
+    const reservation = await rejected('BUDGET');
+    const code = reservation.code;
     // The supplier books our reference on its own, as one does that answered too late to be heard.
     const budget = f.t.app.get<SuppliersConfig>(suppliersConfig.KEY).budget.baseUrl;
     await request(budget).post('/v1/reservations').send({ external_reference: code }).expect(201);

@@ -17,6 +17,10 @@ export interface SupplierFixture extends PaymentFixture {
   /** Waits until the outbox has nothing due or running (retries scheduled later do not count). */
   settle(timeoutMs?: number): Promise<void>;
   events(type: string, code: string): Promise<OutboxEvent[]>;
+  /** An operator's request to the admin API, with the token and `X-Operator`. */
+  admin(method: 'get' | 'post', path: string, operator?: string): request.Test;
+  /** Reserved, paid, and refused by the supplier: CONFIRMED_INTERNAL and flagged. */
+  rejected(supplier?: SimulatedSupplier): Promise<Reservation>;
 }
 
 export async function startSupplierFixture(kind: DatabaseKind, env: Record<string, string> = {}): Promise<SupplierFixture> {
@@ -54,38 +58,49 @@ export async function startSupplierFixture(kind: DatabaseKind, env: Record<strin
     }
   };
 
+  const reserveAndPay = async (supplier: SimulatedSupplier = 'HERTZ') => {
+    const created = await request(f.base)
+      .post('/api/v1/reservations')
+      .set('Idempotency-Key', aKey())
+      .send(aCreateBody({ supplier_code: supplier }))
+      .expect(202);
+    const code = created.body.reservation_code as string;
+    // Stripe answered too late for the request (a busy machine): the outbox creates the
+    // PaymentIntent, as the product promises, and the lookup shows it.
+    let payment = created.body.payment as { payment_intent_id: string } | null;
+    for (const deadline = Date.now() + 15_000; !payment && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      payment = (await f.lookup(code)).payment as { payment_intent_id: string } | null;
+    }
+    if (!payment) throw new Error(`reservation ${code} has no PaymentIntent after 15 s`);
+    const paid = await f.sandbox.succeed(payment.payment_intent_id);
+    // Stripe delivers again a webhook that was not acknowledged (a busy machine: a timeout);
+    // so does the fixture.
+    let status = paid.delivery?.status_code ?? null;
+    for (let tries = 0; (status === null || status >= 300) && tries < 10; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      status = await f.sandbox.deliver(paid.event.id);
+    }
+    if (status === null || status >= 300) throw new Error(`the webhook of ${code} was never acknowledged (last: ${status})`);
+    return code;
+  };
+
   return {
     ...f,
     simulators,
-    reserveAndPay: async (supplier = 'HERTZ') => {
-      const created = await request(f.base)
-        .post('/api/v1/reservations')
-        .set('Idempotency-Key', aKey())
-        .send(aCreateBody({ supplier_code: supplier }))
-        .expect(202);
-      const code = created.body.reservation_code as string;
-      // Stripe answered too late for the request (a busy machine): the outbox creates the
-      // PaymentIntent, as the product promises, and the lookup shows it.
-      let payment = created.body.payment as { payment_intent_id: string } | null;
-      for (const deadline = Date.now() + 15_000; !payment && Date.now() < deadline; ) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        payment = (await f.lookup(code)).payment as { payment_intent_id: string } | null;
-      }
-      if (!payment) throw new Error(`reservation ${code} has no PaymentIntent after 15 s`);
-      const paid = await f.sandbox.succeed(payment.payment_intent_id);
-      // Stripe delivers again a webhook that was not acknowledged (a busy machine: a timeout);
-      // so does the fixture.
-      let status = paid.delivery?.status_code ?? null;
-      for (let tries = 0; (status === null || status >= 300) && tries < 10; tries++) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        status = await f.sandbox.deliver(paid.event.id);
-      }
-      if (status === null || status >= 300) throw new Error(`the webhook of ${code} was never acknowledged (last: ${status})`);
-      return code;
-    },
+    reserveAndPay,
     reservation: (code) => f.t.dataSource.getRepository(Reservation).findOneByOrFail({ code }),
     settle,
     events: (type, code) => outbox().find({ where: { type, aggregateId: code }, order: { id: 'ASC' } }),
+    admin: (method, path, operator = 'alice') =>
+      request(f.base)[method](`/api/v1/admin${path}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`).set('X-Operator', operator),
+    rejected: async (supplier = 'HERTZ') => {
+      simulators[supplier].setFaults({ rejectionRate: 1 });
+      const code = await reserveAndPay(supplier);
+      await settle();
+      simulators[supplier].setFaults({});
+      return f.t.dataSource.getRepository(Reservation).findOneByOrFail({ code });
+    },
     close: async () => {
       await f.close();
       await Promise.all(Object.values(simulators).map((simulator) => simulator.stop()));

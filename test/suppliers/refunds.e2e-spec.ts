@@ -1,7 +1,14 @@
 import request from 'supertest';
 import { OutboxEvent, OutboxStatus } from '@app/outbox';
 import { Reservation, ReservationStatus } from '@app/reservations';
-import { BookWithSupplierHandler, CHECK_SUPPLIER_AFTER_REFUND, SETTLE_REFUND, suppliersConfig, SuppliersConfig } from '@app/supplier-booking';
+import {
+  BookWithSupplierHandler,
+  CHECK_SUPPLIER_AFTER_REFUND,
+  RETRY_SUPPLIER_BOOKING,
+  SETTLE_REFUND,
+  suppliersConfig,
+  SuppliersConfig,
+} from '@app/supplier-booking';
 import { DATABASE_KINDS } from '../support/test-database';
 import { startSupplierFixture, SupplierFixture } from './supplier-fixture';
 
@@ -183,6 +190,27 @@ describe.each(DATABASE_KINDS)('refunds under races and lost answers on %s', (kin
     await f.drainNow();
     expect(await f.reservation(reservation.code)).toMatchObject({ status: ReservationStatus.REFUNDED, refundedAmount: 18950 });
     expect(refundsAtStripe(reservation)).toHaveLength(1);
+  });
+
+  it('after a refused refund, booking goes on: a run is scheduled again (a due retry stood aside meanwhile)', async () => {
+    f.simulators.HERTZ.setFaults({ errorRate: 1 });
+    const code = await f.reserveAndPay();
+    await f.settle();
+    f.simulators.HERTZ.setFaults({});
+    const deferred = await f.reservation(code);
+    expect(deferred).toMatchObject({ status: ReservationStatus.CONFIRMED_INTERNAL, needsAttention: false });
+    expect(await f.events(RETRY_SUPPLIER_BOOKING, code)).toHaveLength(1);
+
+    f.sandbox.injectFault({ operation: 'create_refund', mode: 'error', status: 400, count: 1 });
+    await refund(deferred).expect(502);
+    const retries = await f.events(RETRY_SUPPLIER_BOOKING, code);
+    expect(retries).toHaveLength(2);
+    expect(JSON.parse(retries[1].payload)).toEqual({ reservationCode: code, afterAttempt: deferred.supplierAttempts });
+
+    await f.drainNow();
+    const booked = await f.reservation(code);
+    expect(booked.status).toBe(ReservationStatus.SUPPLIER_CONFIRMED);
+    expect(f.simulators.HERTZ.bookings().get(code)).toBe(booked.supplierConfirmation);
   });
 
   it('a definitive refusal (4xx) abandons the refund (502) and booking may go on; its safety net then does nothing', async () => {

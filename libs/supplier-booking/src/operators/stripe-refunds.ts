@@ -3,7 +3,7 @@ import { Clock, TransactionRunner } from '@app/core';
 import { Outbox } from '@app/outbox';
 import { PaymentGateway, PaymentGatewayRejectedError, RefundSnapshot } from '@app/payments';
 import { Reservation, ReservationsRepository, ReservationStatus, retryOnConcurrentChange } from '@app/reservations';
-import { CHECK_SUPPLIER_AFTER_REFUND } from '../booking-events';
+import { CHECK_SUPPLIER_AFTER_REFUND, RETRY_SUPPLIER_BOOKING } from '../booking-events';
 
 /** What one attempt at a refund established. */
 export type RefundAttempt =
@@ -87,6 +87,18 @@ export class StripeRefunds {
             payload: { reservationCode: reservation.code },
             notBefore: new Date(this.clock.now().getTime() + CHECK_AFTER_REFUND_MS),
             parkUntilHandled: true,
+          });
+        }
+        // Refused: booking goes on. A retry that came due meanwhile stood aside, so schedule one
+        // (runs are numbered: a retry still pending makes this one stale, or the other way round),
+        // unless an operator is already asked to decide.
+        if (attempt.kind === 'refused' && !reservation.refundUnderWay && !reservation.needsAttention) {
+          await this.outbox.enqueue(manager, {
+            type: RETRY_SUPPLIER_BOOKING,
+            aggregateType: 'reservation',
+            aggregateId: reservation.code,
+            payload: { reservationCode: reservation.code, afterAttempt: reservation.supplierAttempts },
+            notBefore: reservation.supplierNextRetryAt ?? undefined,
           });
         }
         await this.reservations.saveChanges(manager, reservation, this.clock.now());

@@ -32,6 +32,13 @@ export default tseslint.config(
     },
   },
   {
+    // A lib's index names its public face: what it exports is a decision, not a side effect.
+    files: ['libs/*/src/**/index.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'Export by name what other libs, the apps and the tests use.' }],
+    },
+  },
+  {
     files: ['**/*.mjs'],
     languageOptions: { sourceType: 'module', globals: globals.node },
   },

@@ -17,8 +17,7 @@
 import { cpus } from 'node:os';
 import { Agent, request } from 'undici';
 import { createConnection } from 'mysql2/promise';
-import { SupplierSimulator } from '../libs/sandbox/src/supplier-simulator/supplier-simulator';
-import { signStripePayload } from '../libs/sandbox/src/stripe-sandbox/stripe-objects';
+import { signStripePayload, SupplierSimulator } from '@app/sandbox';
 import { insertReservations, percentile, startApi, stopApi, succeededEvent, withDatabase, writeReport } from './support';
 
 const BOOKINGS = Number(process.env.BENCH_BOOKINGS ?? 6000);

@@ -1,23 +1,31 @@
 /**
  * `npm run bench:outbox`: drain throughput of the outbox engine with a no-op handler, with 1
  * and 3 drainer processes and batch sizes 10/100/500, on a throw-away MySQL database; plus a
- * bare mysql2 claim-and-mark loop on the same machine as the yardstick.
+ * bare mysql2 claim-and-mark loop on the same machine as the yardstick; and the nudge latency
+ * (commit of an enqueue to the start of its handler, in one process, the poll an hour away).
  *
- * Knobs: BENCH_DATABASE_URL (default mysql://root@127.0.0.1:3306), BENCH_EVENTS (default 20000).
+ * Knobs: BENCH_DATABASE_URL (default mysql://root@127.0.0.1:3306), BENCH_EVENTS (default 20000),
+ * BENCH_NUDGES (default 500).
  * Prints JSON; appends it to docs/perf/outbox.jsonl and writes docs/perf/outbox-latest.json.
  */
+import 'reflect-metadata';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createConnection, createPool, Pool } from 'mysql2/promise';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '../libs/core/src/database/data-source-options';
+import { buildDataSourceOptions, configModule, CoreModule, DatabaseModule, TransactionRunner } from '@app/core';
+import { Outbox, OutboxEventHandler, OutboxHandler, OutboxMessage, OutboxModule } from '@app/outbox';
 import { MIGRATIONS } from '../migrations';
 import { startWorker, stopWorker } from '../test/outbox/workers';
 
 const SERVER = (process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const PERF_DIR = join(__dirname, '..', 'docs', 'perf');
+const NUDGES = Number(process.env.BENCH_NUDGES ?? 500);
 
 async function main(): Promise<void> {
   const name = `rsv_bench_outbox_${Date.now()}`;
@@ -35,6 +43,7 @@ async function main(): Promise<void> {
         runs.push({ engine: 'outbox', processes, batch_size: batchSize, ...(await engine(pool, url, processes, batchSize)) });
       }
     }
+    const nudge = await nudgeLatency(pool, url);
     const baseline = runs[0].events_per_s;
     const oneProcess = runs.filter((run) => run.engine === 'outbox' && run.processes === 1);
     const result = {
@@ -47,6 +56,9 @@ async function main(): Promise<void> {
       best_one_process_events_per_s: Math.max(...oneProcess.map((run) => run.events_per_s)),
       target: { one_process_events_per_s: 2000, ratio_to_bare_loop: 0.25 },
       ratio_best_one_process_to_bare_loop: round(Math.max(...oneProcess.map((run) => run.events_per_s)) / baseline),
+      // Was a test assertion (p95 < 50 ms); timing belongs here, where a loaded machine is visible.
+      nudge_latency_ms: nudge,
+      nudge_target: { p95_ms: 50 },
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     mkdirSync(PERF_DIR, { recursive: true });
@@ -106,6 +118,53 @@ async function engine(pool: Pool, url: string, processes: number, batchSize: num
     return measured(started);
   } finally {
     await Promise.all(workers.map((worker) => stopWorker(worker.child)));
+  }
+}
+
+@Injectable()
+@OutboxHandler('BENCH_NUDGE')
+class NudgeRecorder implements OutboxEventHandler<{ n: number }> {
+  readonly started = new Map<number, number>();
+
+  // Idempotent: it notes only the first start of each event.
+  async handle(message: OutboxMessage<{ n: number }>): Promise<void> {
+    if (!this.started.has(message.payload.n)) this.started.set(message.payload.n, performance.now());
+  }
+}
+
+@Module({
+  imports: [configModule(), CoreModule, DatabaseModule.forRoot({ migrations: [] }), ScheduleModule.forRoot(), OutboxModule],
+  providers: [NudgeRecorder],
+})
+class NudgeBenchModule {}
+
+/** Commit of an enqueue to the start of its handler, one event at a time: only the nudge can explain it. */
+async function nudgeLatency(pool: Pool, url: string) {
+  await pool.query('DELETE FROM outbox_events');
+  Object.assign(process.env, {
+    NODE_ENV: 'test',
+    DATABASE_URL: url,
+    DATABASE_MIGRATE_ON_START: 'false',
+    DATABASE_SEED_ON_START: 'false',
+    OUTBOX_POLL_INTERVAL_MS: '3600000',
+  });
+  const app = await NestFactory.createApplicationContext(NudgeBenchModule, { logger: ['error'] });
+  try {
+    const outbox = app.get(Outbox);
+    const transactions = app.get(TransactionRunner);
+    const recorder = app.get(NudgeRecorder);
+    const latencies: number[] = [];
+    for (let n = 0; n < NUDGES; n++) {
+      await transactions.run((manager) => outbox.enqueue(manager, { type: 'BENCH_NUDGE', aggregateType: 'bench', aggregateId: 'x', payload: { n } }));
+      const committedAt = performance.now();
+      while (!recorder.started.has(n)) await new Promise((resolve) => setImmediate(resolve));
+      latencies.push(recorder.started.get(n)! - committedAt);
+    }
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]);
+    return { events: NUDGES, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: round(latencies[latencies.length - 1]) };
+  } finally {
+    await app.close();
   }
 }
 

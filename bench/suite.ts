@@ -25,9 +25,7 @@ import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { Connection, createConnection } from 'mysql2/promise';
 import { Agent, request } from 'undici';
-import { StripeSandbox } from '../libs/sandbox/src/stripe-sandbox/stripe-sandbox';
-import { signStripePayload } from '../libs/sandbox/src/stripe-sandbox/stripe-objects';
-import { SupplierSimulator } from '../libs/sandbox/src/supplier-simulator/supplier-simulator';
+import { signStripePayload, StripeSandbox, SupplierSimulator } from '@app/sandbox';
 import { SoakSample as ChartSoakSample, soakChart, sweepChart, SweepLevel } from './chart';
 import { insertReservations, percentile, ROOT, SERVER, startApi, stopApi, succeededEvent, withDatabase, writeReport } from './support';
 

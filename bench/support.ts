@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, createConnection } from 'mysql2/promise';
-import { RESERVATION_CODE_ALPHABET } from '../libs/reservations/src/domain/reservation-code';
+import { RESERVATION_CODE_ALPHABET } from '@app/reservations';
 
 export const ROOT = join(__dirname, '..');
 /** Receipt e-mails of the benchmarked API (.eml files, no SMTP_URL): out of the working tree, removed at stop. */

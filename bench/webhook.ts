@@ -14,7 +14,7 @@
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
 import { createConnection } from 'mysql2/promise';
-import { signStripePayload } from '../libs/sandbox/src/stripe-sandbox/stripe-objects';
+import { signStripePayload } from '@app/sandbox';
 import { insertReservations, startApi, stopApi, succeededEvent, withDatabase, writeReport } from './support';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 12_000);

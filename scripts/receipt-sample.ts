@@ -7,8 +7,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ReceiptContent } from '../libs/receipts/src/receipt.entity';
-import { ReceiptPdfRenderer } from '../libs/receipts/src/render/receipt-pdf.renderer';
+import { ReceiptContent } from '@app/receipts';
+import { ReceiptPdfRenderer } from '@app/receipts/testing';
 
 const SAMPLES: Record<string, ReceiptContent> = {
   'sample-receipt': {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import request from 'supertest';
-import { LOCATIONS, SUPPLIERS } from '@app/catalog/seed/reference-data';
+import { LOCATIONS, SUPPLIERS } from '@app/catalog/testing';
 import { aCreateBody, aKey, CreateBody } from '../support/builders';
 import { startTestApp, TestApp } from '../support/test-app';
 import { DATABASE_KINDS } from '../support/test-database';

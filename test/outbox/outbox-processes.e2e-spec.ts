@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '@app/core';
 import { MIGRATIONS } from '../../migrations';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { HEAVY_TEST_TIMEOUT_MS, waitForProgress } from '../support/wait-for-progress';
 import { startWorker, stopWorker } from './workers';
 
 interface Run {
@@ -21,6 +22,9 @@ describe('outbox drained by separate processes on MySQL', () => {
   let database: TestDatabase;
   let dataSource: DataSource;
   const workers = new Set<ChildProcess>();
+  // Jest does not stop a test body it timed out: waits of an ended test throw instead of
+  // killing and launching workers into the next test.
+  let testRun = 0;
 
   beforeAll(async () => {
     database = await createTestDatabase('mysql');
@@ -33,6 +37,7 @@ describe('outbox drained by separate processes on MySQL', () => {
     );
   });
   afterEach(async () => {
+    testRun++;
     await Promise.all([...workers].map((child) => stopWorker(child, 'SIGKILL')));
     workers.clear();
     await dataSource.query('DELETE FROM outbox_events');
@@ -69,13 +74,16 @@ describe('outbox drained by separate processes on MySQL', () => {
     return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
   };
 
-  const waitUntilAllDone = async (timeoutMs: number, tick?: () => Promise<void>) => {
-    const deadline = Date.now() + timeoutMs;
-    while ((await statusCounts()).DONE !== EVENTS) {
-      if (Date.now() > deadline) throw new Error(`not drained in time: ${JSON.stringify(await statusCounts())}`);
-      await tick?.();
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+  /** Until every event is DONE; fails only if no event changed status for 60 s. */
+  const waitUntilAllDone = async (tick?: () => Promise<void>) => {
+    const run = testRun;
+    await waitForProgress({
+      progress: statusCounts,
+      done: (counts) => counts.DONE === EVENTS,
+      stallMs: 60_000,
+      tick,
+      alive: () => testRun === run,
+    });
   };
 
   /** No two runs of one event overlap, and a repeat starts only once the earlier lease expired. */
@@ -99,13 +107,13 @@ describe('outbox drained by separate processes on MySQL', () => {
     const env = { OUTBOX_LEASE_MS: '10000', OUTBOX_BATCH_SIZE: '100', OUTBOX_POLL_INTERVAL_MS: '50', OUTBOX_CONCURRENCY: '16' };
     await Promise.all([launch(env), launch(env), launch(env)].map((worker) => worker.ready));
     await insertEvents(EVENTS, {});
-    await waitUntilAllDone(120_000);
+    await waitUntilAllDone();
 
     const runs: Run[] = await dataSource.query('SELECT * FROM outbox_test_runs');
     checkRuns(runs);
     expect(await statusCounts()).toEqual({ DONE: EVENTS });
     expect(new Set(runs.map((run) => run.worker)).size).toBe(3);
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('with one process SIGKILLed about every 2 s and restarted: 0 events lost, repeats bounded by the kills', async () => {
     const batchSize = 50;
@@ -116,7 +124,7 @@ describe('outbox drained by separate processes on MySQL', () => {
 
     let kills = 0;
     let lastKill = Date.now();
-    await waitUntilAllDone(240_000, async () => {
+    await waitUntilAllDone(async () => {
       if (Date.now() - lastKill < 2000) return;
       // The next draining process in turn dies mid-work and a fresh one replaces it.
       const slot = [0, 1, 2].map((i) => (kills + i) % live.length).find((i) => live[i].isReady());
@@ -133,15 +141,15 @@ describe('outbox drained by separate processes on MySQL', () => {
     expect(kills).toBeGreaterThanOrEqual(3);
     // A killed process can only have held the one batch it had claimed.
     expect(runs.length - EVENTS).toBeLessThanOrEqual(kills * batchSize);
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('on SIGTERM a process stops claiming, finishes what it started, gives back the rest, then exits', async () => {
     const worker = launch({ OUTBOX_BATCH_SIZE: '20', OUTBOX_CONCURRENCY: '2', OUTBOX_SHUTDOWN_TIMEOUT_MS: '8000', OUTBOX_POLL_INTERVAL_MS: '50' });
     await worker.ready;
     await insertEvents(20, { sleepMs: 1500 });
     const started = async () => Number((await dataSource.query('SELECT COUNT(*) AS n FROM outbox_test_runs'))[0].n);
-    const deadline = Date.now() + 20_000;
-    while ((await started()) < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    // Both handler slots busy: nothing else can start before the signal.
+    await waitForProgress({ progress: started, done: (n) => n >= 2, stallMs: 60_000, pollMs: 50 });
 
     const exited = new Promise<string>((resolve) => worker.child.once('exit', (code, signal) => resolve(`${code}/${signal}`)));
     worker.child.kill('SIGTERM');
@@ -155,5 +163,5 @@ describe('outbox drained by separate processes on MySQL', () => {
     const [released] = await dataSource.query("SELECT MAX(attempts) AS attempts, COUNT(lease_owner) AS leased FROM outbox_events WHERE status = 'PENDING'");
     expect(Number(released.attempts)).toBe(0);
     expect(Number(released.leased)).toBe(0);
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 });

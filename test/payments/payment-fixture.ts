@@ -3,10 +3,11 @@ import request from 'supertest';
 import { OutboxDrainer, OutboxEvent } from '@app/outbox';
 import { BOOK_WITH_SUPPLIER } from '@app/payments';
 import { Reservation, ReservationStatus, ReservationStatusHistory } from '@app/reservations';
-import { StripeSandbox } from '@app/sandbox/stripe-sandbox/stripe-sandbox';
+import { StripeSandbox } from '@app/sandbox';
 import { aCreateBody, aKey } from '../support/builders';
 import { startTestApp, TestApp } from '../support/test-app';
 import { DatabaseKind } from '../support/test-database';
+import { waitForProgress } from '../support/wait-for-progress';
 
 export const PAID_OR_LATER = [ReservationStatus.PAID, ReservationStatus.CONFIRMED_INTERNAL, ReservationStatus.SUPPLIER_CONFIRMED];
 
@@ -75,18 +76,22 @@ export async function startPaymentFixture(kind: DatabaseKind, env: Record<string
     drainNow: async () => {
       await events().createQueryBuilder().update().set({ nextAttemptAt: new Date(Date.now() - 1000) }).where("status = 'PENDING' AND next_attempt_at IS NOT NULL").execute();
       // The drainer may be busy with events the test started (a booking run): wait for every
-      // due or running event, not only for the batch this call claims.
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        await t.app.get(OutboxDrainer).drain();
-        const busy = await events()
-          .createQueryBuilder('e')
-          .where("e.status = 'PROCESSING' OR (e.status = 'PENDING' AND e.next_attempt_at <= :now)", { now: new Date() })
-          .getCount();
-        if (busy === 0) return;
-        if (Date.now() > deadline) throw new Error(`${busy} outbox event(s) still due or running`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+      // due or running event, not only for the batch this call claims; fail only on a stall.
+      await waitForProgress({
+        progress: async () => ({
+          busy: await events()
+            .createQueryBuilder('e')
+            .where("e.status = 'PROCESSING' OR (e.status = 'PENDING' AND e.next_attempt_at <= :now)", { now: new Date() })
+            .getCount(),
+          // Every claim counts an attempt: work is going on even while `busy` stays put.
+          attempts: Number((await events().createQueryBuilder('e').select('COALESCE(SUM(e.attempts), 0)', 'n').getRawOne<{ n: string }>())?.n),
+        }),
+        done: ({ busy }) => busy === 0,
+        tick: async () => {
+          await t.app.get(OutboxDrainer).drain();
+        },
+        pollMs: 25,
+      });
     },
     close: async () => {
       await t.close();

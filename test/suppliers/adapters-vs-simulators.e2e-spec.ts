@@ -1,4 +1,4 @@
-import { SupplierSimulator, SimulatedSupplier } from '@app/sandbox/supplier-simulator/supplier-simulator';
+import { SupplierSimulator, SimulatedSupplier } from '@app/sandbox';
 import {
   BudgetRestGateway,
   EuropcarGateway,

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import { SupplierSimulator } from '@app/sandbox/supplier-simulator/supplier-simulator';
+import { SupplierSimulator } from '@app/sandbox';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const ROOT = join(__dirname, '..', '..');

@@ -1,6 +1,7 @@
 import { Reservation, ReservationStatus } from '@app/reservations';
-import { SimulatedSupplier } from '@app/sandbox/supplier-simulator/supplier-simulator';
+import { SimulatedSupplier } from '@app/sandbox';
 import { ReservationSupplierRequest } from '@app/supplier-booking';
+import { HEAVY_TEST_TIMEOUT_MS, waitForProgress } from '../support/wait-for-progress';
 import { startSupplierFixture, SupplierFixture } from './supplier-fixture';
 
 const RESERVATIONS = 300;
@@ -55,7 +56,7 @@ describe('supplier booking under chaos on MySQL', () => {
     // Under chaos: nobody stays PAID; each is confirmed by the supplier or, for now, by us.
     const settled = async () =>
       (await count({ status: ReservationStatus.SUPPLIER_CONFIRMED })) + (await count({ status: ReservationStatus.CONFIRMED_INTERNAL }));
-    await waitFor(async () => (await settled()) === RESERVATIONS, 150_000);
+    await waitForProgress({ progress: settled, done: (n) => n === RESERVATIONS, stallMs: 60_000 });
     expect(await count({ status: ReservationStatus.PAID })).toBe(0);
     const confirmed = await count({ status: ReservationStatus.SUPPLIER_CONFIRMED });
     const internal = await count({ status: ReservationStatus.CONFIRMED_INTERNAL });
@@ -64,16 +65,21 @@ describe('supplier booking under chaos on MySQL', () => {
 
     // The suppliers recover: every retryable one gets booked by the scheduled retries.
     for (const simulator of Object.values(f.simulators)) simulator.setFaults({});
-    await waitFor(
-      async () =>
-        (await count({ status: ReservationStatus.CONFIRMED_INTERNAL, needsAttention: false })) === 0 &&
-        (
-          await f.t.dataSource.query(
-            "SELECT COUNT(*) AS n FROM outbox_events WHERE status IN ('PENDING', 'PROCESSING') AND type IN ('BOOK_WITH_SUPPLIER', 'RETRY_SUPPLIER_BOOKING')",
-          )
-        )[0].n == 0,
-      150_000,
-    );
+    // Progress: fewer retryable ones left, booking events finishing, or attempts made.
+    await waitForProgress({
+      progress: async () => {
+        const [booking] = await f.t.dataSource.query(
+          "SELECT COUNT(*) AS n, COALESCE(SUM(attempts), 0) AS attempts FROM outbox_events WHERE status IN ('PENDING', 'PROCESSING') AND type IN ('BOOK_WITH_SUPPLIER', 'RETRY_SUPPLIER_BOOKING')",
+        );
+        return {
+          retryable: await count({ status: ReservationStatus.CONFIRMED_INTERNAL, needsAttention: false }),
+          booking: Number(booking.n),
+          attempts: Number(booking.attempts),
+        };
+      },
+      done: ({ retryable, booking }) => retryable === 0 && booking === 0,
+      stallMs: 60_000,
+    });
 
     const all = await reservations.find();
     expect(all).toHaveLength(RESERVATIONS);
@@ -136,13 +142,5 @@ describe('supplier booking under chaos on MySQL', () => {
     expect(seen('book', 'unavailable')).toBeGreaterThan(0);
     expect(seen('book', 'timeout')).toBeGreaterThan(0);
     expect(seen('lookup', 'confirmed')).toBeGreaterThan(0);
-  }, 420_000);
+  }, HEAVY_TEST_TIMEOUT_MS);
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { SupplierSimulator } from '@app/sandbox/supplier-simulator/supplier-simulator';
+import { SupplierSimulator } from '@app/sandbox';
 import {
   maskPersonalData,
   SupplierBookingClient,

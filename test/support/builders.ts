@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { randomUUID } from 'node:crypto';
-import type { CreateReservationInput } from '@app/reservations/create-reservation/create-reservation.handler';
+import type { CreateReservationInput } from '@app/reservations/testing';
 
 export interface CreateBody {
   supplier_code: string;

@@ -12,8 +12,9 @@ import {
   RateLimitModule,
 } from '@app/core';
 import { OutboxModule } from '@app/outbox';
+import { PaymentsModule } from '@app/payments';
 import { ReceiptsModule } from '@app/receipts';
-import { ReservationsModule } from '@app/reservations/reservations.module';
+import { ReservationsModule } from '@app/reservations';
 import { SandboxModule } from '@app/sandbox';
 import { StripeWebhookModule } from '@app/stripe-webhook';
 import { SupplierBookingModule } from '@app/supplier-booking';
@@ -38,7 +39,8 @@ export class AppModule {
         IdempotencyModule,
         OutboxModule,
         CatalogModule,
-        ReservationsModule,
+        // The create use case starts the payment through a port that payments provides.
+        ReservationsModule.forRoot({ payments: PaymentsModule }),
         StripeWebhookModule,
         SupplierBookingModule,
         ReceiptsModule,

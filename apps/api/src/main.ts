@@ -9,6 +9,7 @@ import {
   DatabaseConfig,
   HttpConfig,
   InvalidEnvironmentError,
+  listen,
   parseEnvironment,
 } from '@app/core';
 import cluster from 'node:cluster';
@@ -37,7 +38,7 @@ async function bootstrap(): Promise<void> {
   const config = app.get(ConfigService);
   const http = config.getOrThrow<HttpConfig>('http');
   const database = config.getOrThrow<DatabaseConfig>('database');
-  await app.listen(http.port, http.host);
+  await listen(app, http.port, http.host);
 
   const base = `http://localhost:${http.port}`;
   new Logger('Bootstrap').log({

@@ -1,5 +1,5 @@
-export * from './catalog.entities';
-export * from './catalog.module';
-export * from './catalog.repository';
-export * from './seed/catalog-seeder';
-export * from './seed/seed.command';
+export { Office } from './catalog.entities';
+export { CatalogModule } from './catalog.module';
+export { CatalogRepository, CatalogSnapshot } from './catalog.repository';
+export { CatalogSeeder } from './seed/catalog-seeder';
+export { SeedCommand } from './seed/seed.command';

@@ -1,15 +1,42 @@
-export * from './admin/admin.guard';
-export * from './admin/bearer-token';
-export * from './audit';
-export * from './config';
-export * from './database';
-export * from './errors';
-export * from './health/health.module';
-export * from './health/readiness-checks';
-export * from './http';
-export * from './idempotency';
-export * from './logging/logging.module';
-export * from './metrics';
-export * from './rate-limit';
-export * from './time/clock';
-export * from './core.module';
+export { ADMIN_ACTOR, AdminOnly, OperatorActor } from './admin/admin.guard';
+export { Audited, AuditEntry, AuditListCommand, AuditLog, AuditModule, AuditRetentionJob, cliActor } from './audit';
+export {
+  configModule,
+  CONFIGURATION_ERROR_EXIT_CODE,
+  databaseConfig,
+  httpConfig,
+  InvalidEnvironmentError,
+  parseEnvironment,
+} from './config';
+export type { DatabaseConfig, HttpConfig } from './config';
+export { buildDataSourceOptions, DatabaseModule, EntitySql, TransactionRunner } from './database';
+export {
+  BadRequestError,
+  ConflictError,
+  DomainError,
+  isUniqueViolation,
+  NotFoundError,
+  ProblemDetails,
+  RuleViolationError,
+  UpstreamFailedError,
+} from './errors';
+export { HealthModule } from './health/health.module';
+export { ReadinessChecks } from './health/readiness-checks';
+export { configureApp, cursorPage, CursorPageQuery, DEFAULT_PAGE_LIMIT, listen, LISTEN_BACKLOG, MaxCodePoints } from './http';
+export {
+  fingerprint,
+  IDEMPOTENCY_HEADER,
+  IdempotencyCleanupJob,
+  IdempotencyFingerprint,
+  IdempotencyKey,
+  IdempotencyKeyReusedError,
+  IdempotencyModule,
+  Idempotent,
+} from './idempotency';
+export { LoggingModule } from './logging/logging.module';
+export { LATENCY_BUCKETS, Metrics, MetricsModule } from './metrics';
+export { RateLimit, RateLimitModule } from './rate-limit';
+export { backgroundConfig, registerInterval } from './schedule';
+export type { BackgroundConfig } from './schedule';
+export { Clock } from './time/clock';
+export { CoreModule } from './core.module';

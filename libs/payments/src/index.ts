@@ -1,8 +1,14 @@
-export * from './apply-payment-outcome/apply-payment-outcome.handler';
-export * from './expire-unpaid/expire-unpaid-reservations.job';
-export * from './payment-events';
-export * from './payment-gateway';
-export * from './payments.config';
-export * from './payments.module';
-export * from './reconcile/reconcile-payments.job';
-export * from './start-payment/start-payment.handler';
+export { ApplyPaymentOutcomeHandler } from './apply-payment-outcome/apply-payment-outcome.handler';
+export { ExpireUnpaidReservationsJob } from './expire-unpaid/expire-unpaid-reservations.job';
+export { BOOK_WITH_SUPPLIER } from './payment-events';
+export { PaymentGateway, PaymentGatewayRejectedError, PaymentGatewayUnavailableError } from './payment-gateway';
+export type {
+  CreatePaymentIntent,
+  PaymentIntentSnapshot,
+  PaymentIntentStatus,
+  RefundSnapshot,
+} from './payment-gateway';
+export { STRIPE_API_VERSION, stripeConfig } from './payments.config';
+export type { StripeConfig } from './payments.config';
+export { PaymentsModule } from './payments.module';
+export { ReconcilePaymentsJob } from './reconcile/reconcile-payments.job';

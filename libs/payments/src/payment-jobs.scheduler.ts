@@ -1,14 +1,17 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { registerInterval } from '@app/core';
 import { ExpireUnpaidReservationsJob } from './expire-unpaid/expire-unpaid-reservations.job';
 import { paymentsConfig, PaymentsConfig } from './payments.config';
 import { ReconcilePaymentsJob } from './reconcile/reconcile-payments.job';
 
-/** Runs expiry and reconciliation every `PAYMENT_JOBS_INTERVAL_MS`, never two runs at once. */
+/**
+ * Runs reconciliation and expiry every `PAYMENT_JOBS_INTERVAL_MS`, never two runs at once, in
+ * every process that serves the API (FR-11), not only where the outbox runs.
+ */
 @Injectable()
 export class PaymentJobsScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger(PaymentJobsScheduler.name);
-  private running = false;
 
   constructor(
     private readonly expire: ExpireUnpaidReservationsJob,
@@ -18,19 +21,11 @@ export class PaymentJobsScheduler implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.scheduler.addInterval('payment-jobs', setInterval(() => void this.tick(), this.config.jobsIntervalMs));
+    registerInterval(this.scheduler, 'payment-jobs', this.config.jobsIntervalMs, () => this.tick(), this.logger);
   }
 
-  async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      await this.reconcile.run();
-      await this.expire.run();
-    } catch (error) {
-      this.logger.error({ msg: 'payment jobs failed', err: error });
-    } finally {
-      this.running = false;
-    }
+  private async tick(): Promise<void> {
+    await this.reconcile.run();
+    await this.expire.run();
   }
 }

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { OutboxModule } from '@app/outbox';
-import { ReservationsPersistenceModule } from '@app/reservations';
+import { ReservationPaymentStarter, ReservationsPersistenceModule } from '@app/reservations';
 import { ApplyPaymentOutcomeHandler } from './apply-payment-outcome/apply-payment-outcome.handler';
 import { CancelPaymentIntentHandler } from './expire-unpaid/cancel-payment-intent.handler';
 import { CancelPaymentIntentOutboxHandler } from './expire-unpaid/cancel-payment-intent.outbox-handler';
@@ -11,6 +11,7 @@ import { PaymentJobsScheduler } from './payment-jobs.scheduler';
 import { paymentsConfig, stripeConfig } from './payments.config';
 import { ReconcilePaymentsJob } from './reconcile/reconcile-payments.job';
 import { CreatePaymentIntentOutboxHandler } from './start-payment/create-payment-intent.outbox-handler';
+import { PaymentStarter } from './start-payment/payment-starter';
 import { StartPaymentHandler } from './start-payment/start-payment.handler';
 import { StripePaymentGateway } from './stripe-payment-gateway';
 
@@ -25,6 +26,8 @@ import { StripePaymentGateway } from './stripe-payment-gateway';
   providers: [
     { provide: PaymentGateway, useClass: StripePaymentGateway },
     StartPaymentHandler,
+    // The port the reservations slice declares for its create use case (bound by the app).
+    { provide: ReservationPaymentStarter, useClass: PaymentStarter },
     ApplyPaymentOutcomeHandler,
     ExpireUnpaidReservationsJob,
     ReconcilePaymentsJob,
@@ -33,6 +36,6 @@ import { StripePaymentGateway } from './stripe-payment-gateway';
     CancelPaymentIntentHandler,
     CancelPaymentIntentOutboxHandler,
   ],
-  exports: [PaymentGateway, StartPaymentHandler, ApplyPaymentOutcomeHandler, ExpireUnpaidReservationsJob, ReconcilePaymentsJob],
+  exports: [PaymentGateway, ReservationPaymentStarter, ApplyPaymentOutcomeHandler, ExpireUnpaidReservationsJob, ReconcilePaymentsJob],
 })
 export class PaymentsModule {}

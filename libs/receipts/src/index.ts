@@ -1,11 +1,6 @@
-export * from './get-receipt/get-receipt.controller';
-export * from './issue-receipt/issue-receipt.handler';
-export * from './receipt-events';
-export * from './receipt.entity';
-export * from './receipts.config';
-export * from './receipts.module';
-export * from './receipts.repository';
-export * from './render/receipt-email';
-export * from './render/receipt-pdf.renderer';
-export * from './send-receipt-email/receipt-mailer';
-export * from './send-receipt-email/send-receipt-email.handler';
+export { IssueReceiptHandler } from './issue-receipt/issue-receipt.handler';
+export { SEND_RECEIPT_EMAIL } from './receipt-events';
+export { Receipt } from './receipt.entity';
+export type { ReceiptContent } from './receipt.entity';
+export { ReceiptsModule } from './receipts.module';
+export { SendReceiptEmailHandler } from './send-receipt-email/send-receipt-email.handler';

@@ -1,12 +1,16 @@
-// The HTTP slice (ReservationsModule) is imported by the apps from its own file: other slices
-// use the aggregate below, and the slice itself depends on payments.
-export * from './domain/reservation-code';
-export * from './domain/reservation-status';
-export * from './domain/rental-period';
-export * from './reservation.entity';
-export * from './reservation.errors';
-export * from './reservation.view';
-export * from './reservations-persistence.module';
-export * from './reservations.repository';
-export * from './admin/admin-reservation.view';
+export { RESERVATION_CODE_ALPHABET, RESERVATION_CODE_PATTERN } from './domain/reservation-code';
+export { ALLOWED_TRANSITIONS, progressOf, ReservationStatus } from './domain/reservation-status';
+export { Reservation, ReservationStatusHistory, UNPAID } from './reservation.entity';
+export type { PaymentOutcome } from './reservation.entity';
+export {
+  ReservationChangedConcurrentlyError,
+  ReservationNotFoundError,
+  retryOnConcurrentChange,
+} from './reservation.errors';
+export { ReservationsPersistenceModule } from './reservations-persistence.module';
+export { ReservationsRepository } from './reservations.repository';
+export type { PaymentCheck } from './reservations.repository';
+export { AdminReservationView, toAdminReservationView } from './admin/admin-reservation.view';
+export { ReservationsModule } from './reservations.module';
+export { ReservationPaymentStarter } from './create-reservation/reservation-payment-starter';
 export { CustomerLookupQuery } from './get-reservation/get-reservation.controller';

@@ -1,8 +1,6 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { AuditModule } from '@app/core';
 import { CatalogModule } from '@app/catalog';
-import { OutboxModule } from '@app/outbox';
-import { PaymentsModule } from '@app/payments';
 import { ListReservationsController } from './admin/list-reservations.controller';
 import { CreateReservationController } from './create-reservation/create-reservation.controller';
 import { CreateReservationHandler } from './create-reservation/create-reservation.handler';
@@ -10,9 +8,23 @@ import { GetReservationController } from './get-reservation/get-reservation.cont
 import { GetReservationHandler } from './get-reservation/get-reservation.handler';
 import { ReservationsPersistenceModule } from './reservations-persistence.module';
 
-@Module({
-  imports: [AuditModule, CatalogModule, ReservationsPersistenceModule, OutboxModule, PaymentsModule],
-  controllers: [CreateReservationController, GetReservationController, ListReservationsController],
-  providers: [CreateReservationHandler, GetReservationHandler],
-})
-export class ReservationsModule {}
+export interface ReservationsModuleOptions {
+  /** A module that exports a `ReservationPaymentStarter` provider: the app passes PaymentsModule. */
+  payments: NonNullable<ModuleMetadata['imports']>[number];
+}
+
+/**
+ * The HTTP slice: create, look up, list. The app composes it with the module that starts the
+ * payment, so that this library imports none of the slices that drive a reservation.
+ */
+@Module({})
+export class ReservationsModule {
+  static forRoot(options: ReservationsModuleOptions): DynamicModule {
+    return {
+      module: ReservationsModule,
+      imports: [AuditModule, CatalogModule, ReservationsPersistenceModule, options.payments],
+      controllers: [CreateReservationController, GetReservationController, ListReservationsController],
+      providers: [CreateReservationHandler, GetReservationHandler],
+    };
+  }
+}

@@ -1,4 +1,5 @@
-export * from './sandbox.module';
-export * from './stripe-sandbox/stripe-objects';
-export * from './stripe-sandbox/stripe-sandbox';
-export * from './supplier-simulator/supplier-simulator';
+export { SandboxModule } from './sandbox.module';
+export { signStripePayload } from './stripe-sandbox/stripe-objects';
+export { StripeSandbox } from './stripe-sandbox/stripe-sandbox';
+export { SupplierSimulator } from './supplier-simulator/supplier-simulator';
+export type { SimulatedSupplier } from './supplier-simulator/supplier-simulator';

@@ -1,4 +1,3 @@
-export * from './receive-stripe-event/receive-stripe-event.handler';
-export * from './stripe-webhook-event.entity';
-export * from './stripe-webhook.errors';
-export * from './stripe-webhook.module';
+export { ReceiveStripeEventHandler } from './receive-stripe-event/receive-stripe-event.handler';
+export { StripeWebhookEvent } from './stripe-webhook-event.entity';
+export { StripeWebhookModule } from './stripe-webhook.module';

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
-import { AuditModule } from '@app/core';
+import { AuditModule, backgroundConfig } from '@app/core';
 import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { OutboxModule, outboxConfig } from '@app/outbox';
+import { OutboxModule } from '@app/outbox';
 import { PaymentsModule } from '@app/payments';
 import { ReservationsPersistenceModule } from '@app/reservations';
 import { BookWithSupplierHandler } from './book-with-supplier/book-with-supplier.handler';
@@ -28,7 +28,7 @@ import { suppliersConfig, SuppliersConfig } from './suppliers.config';
   imports: [
     AuditModule,
     ConfigModule.forFeature(suppliersConfig),
-    ConfigModule.forFeature(outboxConfig),
+    ConfigModule.forFeature(backgroundConfig),
     TypeOrmModule.forFeature([ReservationSupplierRequest]),
     OutboxModule,
     PaymentsModule,

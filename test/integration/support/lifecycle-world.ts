@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { Clock, DomainError } from '@app/core';
 import { OutboxDrainer } from '@app/outbox';
 import { ExpireUnpaidReservationsJob, PaymentGateway, ReconcilePaymentsJob, STRIPE_API_VERSION } from '@app/payments';
-import { CreateReservationHandler } from '@app/reservations/create-reservation/create-reservation.handler';
+import { CreateReservationHandler } from '@app/reservations/testing';
 import { Reservation } from '@app/reservations';
 import { ReceiveStripeEventHandler } from '@app/stripe-webhook';
 import { RefundReservationHandler, RetrySupplierBookingNowHandler, SupplierGateways } from '@app/supplier-booking';

@@ -1,7 +1,6 @@
-export * from './audit-admin.controller';
-export * from './audit-entry.entity';
-export * from './audit-list.command';
-export * from './audit-log';
-export * from './audit-retention.job';
-export * from './audit.module';
-export * from './audited';
+export { AuditEntry } from './audit-entry.entity';
+export { AuditListCommand } from './audit-list.command';
+export { AuditLog, cliActor } from './audit-log';
+export { AuditRetentionJob } from './audit-retention.job';
+export { AuditModule } from './audit.module';
+export { Audited } from './audited';

@@ -1,4 +1,4 @@
-export * from './data-source-options';
-export * from './database.module';
-export * from './transaction-runner';
-export * from './entity-sql';
+export { buildDataSourceOptions } from './data-source-options';
+export { DatabaseModule } from './database.module';
+export { TransactionRunner } from './transaction-runner';
+export { EntitySql } from './entity-sql';

@@ -1,5 +1,4 @@
-export * from './configure-app';
-export * from './validation';
-export * from './page-query';
-export * from './max-code-points';
-export * from './request-shape';
+export { configureApp } from './configure-app';
+export { listen, LISTEN_BACKLOG } from './listen';
+export { cursorPage, CursorPageQuery, DEFAULT_PAGE_LIMIT } from './page-query';
+export { MaxCodePoints } from './max-code-points';

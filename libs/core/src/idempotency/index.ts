@@ -1,6 +1,6 @@
-export * from './idempotency-cleanup.job';
-export * from './idempotency-key.entity';
-export * from './idempotency.errors';
-export * from './idempotency.interceptor';
-export * from './idempotency.module';
-export * from './idempotency.service';
+export { IdempotencyCleanupJob } from './idempotency-cleanup.job';
+export { IdempotencyKey } from './idempotency-key.entity';
+export { IdempotencyKeyReusedError } from './idempotency.errors';
+export { IDEMPOTENCY_HEADER, IdempotencyFingerprint, Idempotent } from './idempotency.interceptor';
+export { IdempotencyModule } from './idempotency.module';
+export { fingerprint } from './idempotency.service';

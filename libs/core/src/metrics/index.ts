@@ -1,4 +1,3 @@
-export * from './http-metrics.middleware';
-export * from './metrics';
-export * from './metrics.controller';
-export * from './metrics.module';
+export { httpMetricsMiddleware } from './http-metrics.middleware';
+export { LATENCY_BUCKETS, Metrics } from './metrics';
+export { MetricsModule } from './metrics.module';

@@ -1,2 +1,2 @@
-export * from './rate-limit.guard';
-export * from './rate-limit.module';
+export { RateLimit } from './rate-limit.guard';
+export { RateLimitModule } from './rate-limit.module';

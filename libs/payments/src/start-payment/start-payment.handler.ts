@@ -45,14 +45,4 @@ export class StartPaymentHandler {
       }),
     );
   }
-
-  /** The inline attempt of POST /reservations: a slow or failing Stripe leaves it to the outbox. */
-  async tryInline(reservation: Reservation): Promise<Reservation> {
-    try {
-      return await this.execute(reservation);
-    } catch (error) {
-      this.logger.warn({ msg: 'payment intent not created inline; the outbox will retry', reservation: reservation.code, err: error });
-      return reservation;
-    }
-  }
 }

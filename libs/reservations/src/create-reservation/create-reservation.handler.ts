@@ -1,14 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { CatalogRepository, CatalogSnapshot, Office } from '@app/catalog';
 import { Clock, IdempotencyKeyReusedError, isUniqueViolation, TransactionRunner } from '@app/core';
-import { Outbox } from '@app/outbox';
-import { CREATE_PAYMENT_INTENT, StartPaymentHandler } from '@app/payments';
 import { checkChargeableAmount } from '../domain/chargeable-amount';
 import { generateReservationCode } from '../domain/reservation-code';
 import { checkRentalPeriod, LocalTime, resolveLocalTime } from '../domain/rental-period';
 import { Reservation } from '../reservation.entity';
 import { RULES } from '../reservation.errors';
 import { ReservationsRepository } from '../reservations.repository';
+import { ReservationPaymentStarter } from './reservation-payment-starter';
 
 export interface CreateReservationInput {
   idempotencyKey: string | null;
@@ -24,8 +23,6 @@ export interface CreateReservationInput {
 
 /** 40 random bits per code: a collision is rare, five in a row means something else is wrong. */
 const MAX_CODE_ATTEMPTS = 5;
-/** When the outbox takes over the PaymentIntent creation if the inline attempt did not make it. */
-const PAYMENT_SAFETY_NET_DELAY_MS = 10_000;
 
 @Injectable()
 export class CreateReservationHandler {
@@ -33,8 +30,7 @@ export class CreateReservationHandler {
     private readonly catalog: CatalogRepository,
     private readonly reservations: ReservationsRepository,
     private readonly transactions: TransactionRunner,
-    private readonly outbox: Outbox,
-    private readonly startPayment: StartPaymentHandler,
+    private readonly payment: ReservationPaymentStarter,
     private readonly clock: Clock,
   ) {}
 
@@ -48,9 +44,9 @@ export class CreateReservationHandler {
     checkChargeableAmount(input.price.amount, input.price.currency);
 
     const reservation = await this.insert(input, pickup, dropoff, now);
-    // Stripe answering in time gives the client its payment at once; otherwise the outbox event
+    // Stripe answering in time gives the client its payment at once; otherwise the safety net
     // written with the reservation creates the intent a little later (GET shows it then).
-    return this.startPayment.tryInline(reservation);
+    return this.payment.tryInline(reservation);
   }
 
   private async insert(input: CreateReservationInput, pickup: LocalTime, dropoff: LocalTime, now: Date): Promise<Reservation> {
@@ -59,13 +55,7 @@ export class CreateReservationHandler {
       try {
         return await this.transactions.run(async (manager) => {
           await this.reservations.insert(manager, reservation);
-          await this.outbox.enqueue(manager, {
-            type: CREATE_PAYMENT_INTENT,
-            aggregateType: 'reservation',
-            aggregateId: reservation.code,
-            payload: { reservationCode: reservation.code },
-            notBefore: new Date(now.getTime() + PAYMENT_SAFETY_NET_DELAY_MS),
-          });
+          await this.payment.scheduleSafetyNet(manager, reservation, now);
           return reservation;
         });
       } catch (error) {

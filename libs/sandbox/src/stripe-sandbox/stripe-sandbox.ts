@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from 'node:http';
-import { Socket } from 'node:net';
+import { IncomingMessage, request as httpRequest, ServerResponse } from 'node:http';
 import * as qs from 'qs';
+import { SandboxHttpServer } from '../http-server';
 import {
   newEvent,
   newPaymentIntent,
@@ -53,8 +53,7 @@ const CANCELABLE = ['requires_payment_method'];
  * fault injection. State is in memory.
  */
 export class StripeSandbox {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly http = new SandboxHttpServer((req, res) => this.route(req, res));
   private intents = new Map<string, SandboxPaymentIntent>();
   private log: SandboxEvent[] = [];
   private refundList: SandboxRefund[] = [];
@@ -74,24 +73,12 @@ export class StripeSandbox {
     this.webhookUrl = url;
   }
 
-  async start(port = 0, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
-    this.server = createServer((req, res) => void this.route(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, host, resolve);
-    });
-    const actual = (this.server.address() as { port: number }).port;
-    return { url: `http://127.0.0.1:${actual}`, port: actual };
+  start(port = 0, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
+    return this.http.start(port, host);
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server = undefined;
+  stop(): Promise<void> {
+    return this.http.stop();
   }
 
   reset(): void {

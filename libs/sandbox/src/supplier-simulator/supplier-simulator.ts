@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Socket } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { SandboxHttpServer } from '../http-server';
 
 export type SimulatedSupplier = 'HERTZ' | 'BUDGET' | 'EUROPCAR';
 
@@ -55,8 +55,7 @@ type Decision = 'book' | 'error' | 'timeout' | 'commit_then_timeout' | 'reject';
  * HTTP: idempotent on our reference, with a lookup, and with faults for chaos tests.
  */
 export class SupplierSimulator {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly http = new SandboxHttpServer((req, res) => this.route(req, res));
   private readonly bookingsByReference = new Map<string, string>();
   private readonly rejectedReferences = new Set<string>();
   private readonly driversByReference = new Map<string, string>();
@@ -70,23 +69,12 @@ export class SupplierSimulator {
 
   constructor(readonly supplier: SimulatedSupplier) {}
 
-  async start(port = 0, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
-    this.server = createServer((req, res) => void this.route(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, host, resolve);
-    });
-    const actual = (this.server.address() as { port: number }).port;
-    return { url: `http://127.0.0.1:${actual}`, port: actual };
+  start(port = 0, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
+    return this.http.start(port, host);
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  stop(): Promise<void> {
+    return this.http.stop();
   }
 
   setFaults(faults: Partial<SupplierFaults>): void {

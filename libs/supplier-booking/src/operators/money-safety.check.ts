@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Clock } from '@app/core';
-import { outboxConfig, OutboxConfig } from '@app/outbox';
+import { BackgroundConfig, backgroundConfig, Clock, registerInterval } from '@app/core';
 import { Reservation, ReservationsRepository, ReservationStatus } from '@app/reservations';
 import { suppliersConfig, SuppliersConfig } from '../suppliers.config';
 
@@ -50,20 +49,19 @@ const LIMIT = 1000;
 @Injectable()
 export class MoneySafetyCheck implements OnApplicationBootstrap {
   private readonly logger = new Logger('MoneySafety');
-  private running = false;
 
   constructor(
     private readonly reservations: ReservationsRepository,
     private readonly clock: Clock,
     private readonly scheduler: SchedulerRegistry,
     @Inject(suppliersConfig.KEY) private readonly config: SuppliersConfig,
-    @Inject(outboxConfig.KEY) private readonly outbox: OutboxConfig,
+    @Inject(backgroundConfig.KEY) private readonly background: BackgroundConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    // Background work runs where the outbox runs (not in the CLI, not in HTTP-only processes).
-    if (!this.outbox.enabled) return;
-    this.scheduler.addInterval('money-safety', setInterval(() => void this.tick(), this.config.moneySafety.intervalMs));
+    // Background work: not in the CLI, not in HTTP-only processes.
+    if (!this.background.enabled) return;
+    registerInterval(this.scheduler, 'money-safety', this.config.moneySafety.intervalMs, () => this.tick(), this.logger);
   }
 
   async run(olderThanMinutes = this.config.moneySafety.ageMinutes): Promise<MoneySafetyReport> {
@@ -92,20 +90,12 @@ export class MoneySafetyCheck implements OnApplicationBootstrap {
   }
 
   private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const report = await this.run();
-      if (report.count > 0) {
-        this.logger.warn({
-          msg: `${report.count} reservation(s) with money at risk: paid over ${report.older_than_minutes} min ago and neither booked nor refunded, or refunded and booked all the same`,
-          codes: report.reservations.slice(0, 50).map((r) => r.reservation_code),
-        });
-      }
-    } catch (error) {
-      this.logger.error({ msg: 'money-safety check failed', err: error });
-    } finally {
-      this.running = false;
+    const report = await this.run();
+    if (report.count > 0) {
+      this.logger.warn({
+        msg: `${report.count} reservation(s) with money at risk: paid over ${report.older_than_minutes} min ago and neither booked nor refunded, or refunded and booked all the same`,
+        codes: report.reservations.slice(0, 50).map((r) => r.reservation_code),
+      });
     }
   }
 }

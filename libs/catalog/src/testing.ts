@@ -1,0 +1,2 @@
+// The reference data the seed writes, for tests that pick offices and suppliers from it; not for other libs.
+export { LOCATIONS, SUPPLIERS } from './seed/reference-data';

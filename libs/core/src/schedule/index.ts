@@ -1,0 +1,2 @@
+export { backgroundConfig, registerInterval } from './register-interval';
+export type { BackgroundConfig } from './register-interval';

@@ -1,0 +1,41 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Outbox } from '@app/outbox';
+import { Reservation, ReservationPaymentStarter } from '@app/reservations';
+import { CREATE_PAYMENT_INTENT } from '../payment-events';
+import { StartPaymentHandler } from './start-payment.handler';
+
+/** When the outbox takes over the PaymentIntent creation if the inline attempt did not make it. */
+const PAYMENT_SAFETY_NET_DELAY_MS = 10_000;
+
+/** The payments side of the create use case's port: a PaymentIntent inline, the outbox behind it. */
+@Injectable()
+export class PaymentStarter implements ReservationPaymentStarter {
+  // The context these warnings have always been logged under.
+  private readonly logger = new Logger(StartPaymentHandler.name);
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly startPayment: StartPaymentHandler,
+  ) {}
+
+  async scheduleSafetyNet(manager: EntityManager, reservation: Reservation, now: Date): Promise<void> {
+    await this.outbox.enqueue(manager, {
+      type: CREATE_PAYMENT_INTENT,
+      aggregateType: 'reservation',
+      aggregateId: reservation.code,
+      payload: { reservationCode: reservation.code },
+      notBefore: new Date(now.getTime() + PAYMENT_SAFETY_NET_DELAY_MS),
+    });
+  }
+
+  /** The inline attempt of POST /reservations: a slow or failing Stripe leaves it to the outbox. */
+  async tryInline(reservation: Reservation): Promise<Reservation> {
+    try {
+      return await this.startPayment.execute(reservation);
+    } catch (error) {
+      this.logger.warn({ msg: 'payment intent not created inline; the outbox will retry', reservation: reservation.code, err: error });
+      return reservation;
+    }
+  }
+}

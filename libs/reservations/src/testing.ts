@@ -1,0 +1,3 @@
+// For tests that drive the create use case without HTTP (the lifecycle model); not for other libs.
+export { CreateReservationHandler } from './create-reservation/create-reservation.handler';
+export type { CreateReservationInput } from './create-reservation/create-reservation.handler';

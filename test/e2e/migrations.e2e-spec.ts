@@ -6,7 +6,7 @@ import { buildDataSourceOptions } from '@app/core';
 import { MIGRATIONS } from '../../migrations';
 import { MoneySafety1764000000010 } from '../../migrations/1764000000010-money-safety';
 import { PaymentChecks1764000000011 } from '../../migrations/1764000000011-payment-checks';
-import { createTestDatabase, DATABASE_KINDS, TestDatabase } from '../support/test-database';
+import { createTestDatabase, DATABASE_KINDS, DatabaseKind, TestDatabase } from '../support/test-database';
 
 const run = promisify(execFile);
 
@@ -16,6 +16,25 @@ async function migrated(database: TestDatabase, migrations: typeof MIGRATIONS): 
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   return dataSource;
+}
+
+/** The reference rows the reservations of these tests point at. */
+async function seedCatalog(dataSource: DataSource): Promise<void> {
+  await dataSource.query("INSERT INTO suppliers (code, name, active) VALUES ('HERTZ', 'Hertz', 1)");
+  for (const office of ['MAD-T4', 'BCN-T1']) {
+    await dataSource.query(
+      "INSERT INTO offices (supplier_code, code, name, city, country, time_zone, active) VALUES ('HERTZ', ?, ?, 'X', 'ES', 'Europe/Madrid', 1)",
+      [office, office],
+    );
+  }
+  await dataSource.query("INSERT INTO car_categories (code, description) VALUES ('CDMR', 'Compact')");
+}
+
+/** A table's column names, on either database. */
+async function columnsOf(dataSource: DataSource, kind: DatabaseKind, table: string): Promise<string[]> {
+  return kind === 'sqlite'
+    ? (await dataSource.query(`PRAGMA table_info(${table})`)).map((c: { name: string }) => c.name)
+    : (await dataSource.query(`SHOW COLUMNS FROM ${table}`)).map((c: { Field: string }) => c.Field);
 }
 
 /** Upgrading a database that already holds reservations, and going back. */
@@ -32,14 +51,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
 
   it('supplier booking: reservations paid before it get paid_at from their last change; down removes it all', async () => {
     const before = await open(MIGRATIONS.slice(0, 5));
-    await before.query("INSERT INTO suppliers (code, name, active) VALUES ('HERTZ', 'Hertz', 1)");
-    for (const office of ['MAD-T4', 'BCN-T1']) {
-      await before.query(
-        "INSERT INTO offices (supplier_code, code, name, city, country, time_zone, active) VALUES ('HERTZ', ?, ?, 'X', 'ES', 'Europe/Madrid', 1)",
-        [office, office],
-      );
-    }
-    await before.query("INSERT INTO car_categories (code, description) VALUES ('CDMR', 'Compact')");
+    await seedCatalog(before);
     const insert = (code: string, status: string, updatedAt: string) =>
       before.query(
         `INSERT INTO reservations (code, status, supplier_code, pickup_office_code, pickup_local, pickup_time_zone, pickup_at,
@@ -65,10 +77,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     ]);
     expect(await after.query('SELECT COUNT(*) AS n FROM reservation_supplier_requests')).toEqual([{ n: expect.anything() }]);
 
-    const columnsOf = async (table: string): Promise<string[]> =>
-      kind === 'sqlite'
-        ? (await after.query(`PRAGMA table_info(${table})`)).map((c: { name: string }) => c.name)
-        : (await after.query(`SHOW COLUMNS FROM ${table}`)).map((c: { Field: string }) => c.Field);
+    const columns = (table: string) => columnsOf(after, kind, table);
 
     // Migrations after the audit log have tests of their own: undo them first.
     const lastApplied = async () => ((await after.query('SELECT name FROM schema_migrations ORDER BY id DESC LIMIT 1')) as { name: string }[])[0].name;
@@ -77,16 +86,16 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(await after.query('SELECT COUNT(*) AS n FROM audit_log')).toEqual([{ n: expect.anything() }]);
     await after.undoLastMigration({ transaction: 'each' });
     await expect(after.query('SELECT COUNT(*) FROM audit_log')).rejects.toThrow();
-    expect(await columnsOf('receipts')).toEqual(expect.arrayContaining(['email_claimed_until', 'emailed_at', 'email_message_id']));
+    expect(await columns('receipts')).toEqual(expect.arrayContaining(['email_claimed_until', 'emailed_at', 'email_message_id']));
     await after.undoLastMigration({ transaction: 'each' });
-    expect(await columnsOf('receipts')).not.toContain('emailed_at');
-    expect(await columnsOf('receipts')).toContain('number');
+    expect(await columns('receipts')).not.toContain('emailed_at');
+    expect(await columns('receipts')).toContain('number');
     await after.undoLastMigration({ transaction: 'each' });
     await expect(after.query('SELECT COUNT(*) FROM receipts')).rejects.toThrow();
     await after.undoLastMigration({ transaction: 'each' });
-    const columns = await columnsOf('reservations');
-    expect(columns).not.toContain('paid_at');
-    expect(columns).not.toContain('needs_attention');
+    const reservationColumns = await columns('reservations');
+    expect(reservationColumns).not.toContain('paid_at');
+    expect(reservationColumns).not.toContain('needs_attention');
     await expect(after.query('SELECT COUNT(*) FROM reservation_supplier_requests')).rejects.toThrow();
     await after.destroy();
   });
@@ -106,14 +115,7 @@ describe.each(DATABASE_KINDS)('migration 11 (payment checks) on %s', (kind) => {
   it('rejections recorded before it get supplier_rejected_at from their last change; down removes its columns and index', async () => {
     const index = MIGRATIONS.indexOf(PaymentChecks1764000000011);
     const before = await open(MIGRATIONS.slice(0, index));
-    await before.query("INSERT INTO suppliers (code, name, active) VALUES ('HERTZ', 'Hertz', 1)");
-    for (const office of ['MAD-T4', 'BCN-T1']) {
-      await before.query(
-        "INSERT INTO offices (supplier_code, code, name, city, country, time_zone, active) VALUES ('HERTZ', ?, ?, 'X', 'ES', 'Europe/Madrid', 1)",
-        [office, office],
-      );
-    }
-    await before.query("INSERT INTO car_categories (code, description) VALUES ('CDMR', 'Compact')");
+    await seedCatalog(before);
     const insert = (code: string, status: string, lastError: string | null, intent: string | null) =>
       before.query(
         `INSERT INTO reservations (code, status, supplier_code, pickup_office_code, pickup_local, pickup_time_zone, pickup_at,
@@ -140,10 +142,7 @@ describe.each(DATABASE_KINDS)('migration 11 (payment checks) on %s', (kind) => {
       ['EXPIREDX', 'none', null, null],
       ['REJECTED', 'last change', null, null],
     ]);
-    const columns = async (): Promise<string[]> =>
-      kind === 'sqlite'
-        ? (await after.query('PRAGMA table_info(reservations)')).map((c: { name: string }) => c.name)
-        : (await after.query('SHOW COLUMNS FROM reservations')).map((c: { Field: string }) => c.Field);
+    const columns = () => columnsOf(after, kind, 'reservations');
     const indexes = async (): Promise<string[]> =>
       kind === 'sqlite'
         ? (await after.query('PRAGMA index_list(reservations)')).map((i: { name: string }) => i.name)
@@ -172,14 +171,7 @@ describe.each(DATABASE_KINDS)('migration 10 (money safety) on %s', (kind) => {
   it('a refund under way becomes one of unknown outcome; kept keys give their reservation its fingerprint; down removes the columns', async () => {
     const index = MIGRATIONS.indexOf(MoneySafety1764000000010);
     const before = await migrated(database, MIGRATIONS.slice(0, index));
-    await before.query("INSERT INTO suppliers (code, name, active) VALUES ('HERTZ', 'Hertz', 1)");
-    for (const office of ['MAD-T4', 'BCN-T1']) {
-      await before.query(
-        "INSERT INTO offices (supplier_code, code, name, city, country, time_zone, active) VALUES ('HERTZ', ?, ?, 'X', 'ES', 'Europe/Madrid', 1)",
-        [office, office],
-      );
-    }
-    await before.query("INSERT INTO car_categories (code, description) VALUES ('CDMR', 'Compact')");
+    await seedCatalog(before);
     const insert = (code: string, key: string | null, refundRequestedAt: string | null) =>
       before.query(
         `INSERT INTO reservations (code, idempotency_key, status, supplier_code, pickup_office_code, pickup_local, pickup_time_zone, pickup_at,
@@ -208,10 +200,7 @@ describe.each(DATABASE_KINDS)('migration 10 (money safety) on %s', (kind) => {
       ['KEPTKEY2', 'a'.repeat(64), null, null],
     ]);
     await after.undoLastMigration({ transaction: 'each' });
-    const columns: string[] =
-      kind === 'sqlite'
-        ? (await after.query('PRAGMA table_info(reservations)')).map((c: { name: string }) => c.name)
-        : (await after.query('SHOW COLUMNS FROM reservations')).map((c: { Field: string }) => c.Field);
+    const columns = await columnsOf(after, kind, 'reservations');
     for (const column of ['idempotency_fingerprint', 'refund_state', 'refund_last_error']) expect(columns).not.toContain(column);
     expect(columns).toContain('refund_requested_at');
     await after.destroy();

@@ -177,6 +177,18 @@ describe.each(DATABASE_KINDS)('refunds under races and lost answers on %s', (kin
     expect(settled.refundId).toBe(refundsAtStripe(reservation)[0].id);
   });
 
+  it('once Stripe has forgotten the key and the intent has no refund, the outbox refunds it once under a key of the day', async () => {
+    const reservation = await rejected();
+    f.sandbox.injectFault({ operation: 'create_refund', mode: 'error', status: 500, count: 1 });
+    await refund(reservation).expect(202);
+    f.sandbox.forgetIdempotencyKeys();
+    await f.t.dataSource.getRepository(Reservation).update({ code: reservation.code }, { refundRequestedAt: new Date(Date.now() - 25 * 3_600_000) });
+
+    await f.drainNow();
+    expect(await f.reservation(reservation.code)).toMatchObject({ status: ReservationStatus.REFUNDED, refundedAmount: 18950 });
+    expect(refundsAtStripe(reservation)).toHaveLength(1);
+  });
+
   it.each([500, 429, 409])('Stripe answering %i leaves the refund pending, then the outbox refunds it once', async (status) => {
     const reservation = await rejected();
     f.sandbox.injectFault({ operation: 'create_refund', mode: 'error', status, count: 1 });

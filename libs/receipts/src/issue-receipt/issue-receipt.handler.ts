@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { CatalogRepository } from '@app/catalog';
+import { CatalogRepository, CatalogSnapshot } from '@app/catalog';
 import { Clock, isUniqueViolation, TransactionRunner } from '@app/core';
 import { NonRetryableOutboxError, Outbox, OutboxEventHandler, OutboxHandler, OutboxMessage } from '@app/outbox';
 import { Reservation, ReservationsRepository, ReservationStatus } from '@app/reservations';
@@ -35,6 +35,9 @@ export class IssueReceiptHandler {
   ) {}
 
   async execute(reservationCode: string): Promise<IssueOutcome> {
+    // Read before the transaction: a cache miss inside it would wait for a second pool
+    // connection while holding one, and enough concurrent issuers deadlock the pool.
+    const catalog = await this.catalog.snapshot();
     try {
       return await this.transactions.run(async (manager) => {
         const reservation = await this.reservations.findByCode(reservationCode, manager);
@@ -43,7 +46,7 @@ export class IssueReceiptHandler {
         if (!status) return 'not_confirmed';
         const latest = await this.receipts.latestFor(reservationCode, manager);
         if (latest && (latest.supplierStatus === 'confirmed' || latest.supplierStatus === status)) return 'up_to_date';
-        await this.issue(manager, reservation, status, (latest?.version ?? 0) + 1);
+        await this.issue(manager, reservation, catalog, status, (latest?.version ?? 0) + 1);
         return 'issued';
       });
     } catch (error) {
@@ -53,9 +56,8 @@ export class IssueReceiptHandler {
     }
   }
 
-  private async issue(manager: EntityManager, reservation: Reservation, status: SupplierStatus, version: number): Promise<void> {
+  private async issue(manager: EntityManager, reservation: Reservation, catalog: CatalogSnapshot, status: SupplierStatus, version: number): Promise<void> {
     const issuedAt = this.clock.now();
-    const catalog = await this.catalog.snapshot();
     const company = this.config.company;
     const place = (officeCode: string, at: string, timeZone: string) => {
       const office = catalog.office(reservation.supplierCode, officeCode);

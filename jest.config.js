@@ -6,7 +6,9 @@ module.exports = {
   testRegex: '(libs|apps|test)/.*\\.(spec|e2e-spec)\\.ts$',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   moduleNameMapper: { '^@app/([a-z-]+)(/.*)?$': '<rootDir>/libs/$1/src$2' },
+  // The setup names the run (TEST_RUN_ID) for the worker databases; the teardown drops them.
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   setupFiles: ['<rootDir>/test/support/env.ts'],
   testTimeout: 120_000,
   maxWorkers: 2,

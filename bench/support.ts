@@ -1,6 +1,8 @@
-/** Shared by the TypeScript benchmarks: a throw-away database, the built API, seeded reservations. */
+/** Shared by the benchmarks: a throw-away database, the built API, seeded reservations, percentiles, the reports. */
 import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, createConnection } from 'mysql2/promise';
@@ -10,12 +12,18 @@ export const ROOT = join(__dirname, '..');
 /** Receipt e-mails of the benchmarked API (.eml files, no SMTP_URL): out of the working tree, removed at stop. */
 const MAIL_DIR = join(tmpdir(), `reservations-bench-mail-${process.pid}`);
 export const SERVER = (process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
+/** BENCH_CPU_PROF=1 (or true, yes): the API runs with --cpu-prof; `node bench/cpu-profile-summary.js` summarises. */
+export const CPU_PROF = ['1', 'true', 'yes'].includes((process.env.BENCH_CPU_PROF ?? '').toLowerCase());
+export const CPU_PROF_DIR = '/tmp/bench-prof';
 
-/** Runs `work` on a fresh database `rsv_bench_<name>_<time>`, dropped afterwards (also on failure) unless BENCH_KEEP_DATABASE=1. */
+/**
+ * Runs `work` on a fresh database `rsv_bench_<name>_<time>` (utf8mb4_unicode_ci, as docker-compose.yml and the tests),
+ * dropped afterwards (also on failure) unless BENCH_KEEP_DATABASE=1.
+ */
 export async function withDatabase<T>(name: string, work: (url: string) => Promise<T>): Promise<T> {
   const database = `rsv_bench_${name}_${Date.now()}`;
   const admin = await createConnection({ uri: SERVER });
-  await admin.query(`CREATE DATABASE \`${database}\``);
+  await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   try {
     return await work(`${SERVER}/${database}`);
   } finally {
@@ -25,9 +33,29 @@ export async function withDatabase<T>(name: string, work: (url: string) => Promi
   }
 }
 
-/** Starts `dist/apps/api/src/main.js` and waits for /health/ready; BENCH_CPU_PROF=1 profiles it. */
+/** A TCP port free on 127.0.0.1 just now. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  return port;
+}
+
+/** The last 64 KiB of each API's stderr, for failure reports. */
+const stderrTails = new WeakMap<ChildProcess, () => string>();
+
+/** What the API has written to its stderr so far (its last 64 KiB). */
+export function apiStderr(api: ChildProcess): string {
+  return stderrTails.get(api)?.() ?? '';
+}
+
+/**
+ * Starts `dist/apps/api/src/main.js` and waits for /health/ready (60 s at most; the API is stopped and its stderr
+ * thrown if it is not ready by then); BENCH_CPU_PROF=1 profiles it.
+ */
 export async function startApi(port: number, env: Record<string, string>): Promise<ChildProcess> {
-  const profile = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/bench-prof'] : [];
+  const profile = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
   const child = spawn(process.execPath, [...profile, join(ROOT, 'dist/apps/api/src/main.js')], {
     cwd: ROOT,
     env: {
@@ -55,22 +83,34 @@ export async function startApi(port: number, env: Record<string, string>): Promi
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
+  child.stderr!.on('data', (chunk) => (stderr = (stderr + String(chunk)).slice(-64 * 1024)));
+  stderrTails.set(child, () => stderr);
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`API exited: ${stderr}`);
-    if (Date.now() > deadline) throw new Error(`API not ready: ${stderr}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`API exited (code ${child.exitCode}, signal ${child.signalCode}): ${stderr}`);
+    }
+    if (Date.now() > deadline) {
+      await stopApi(child);
+      throw new Error(`API not ready within 60 s: ${stderr}`);
+    }
     const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false);
     if (ready) return child;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
+/** SIGTERM (Nest's shutdown hooks close the pool; --cpu-prof writes its file on exit), SIGKILL 15 s later. */
 export async function stopApi(api: ChildProcess | undefined): Promise<void> {
   if (!api || api.exitCode !== null || api.signalCode !== null) return;
   const exited = new Promise((resolve) => api.once('exit', resolve));
   api.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    process.stderr.write(`API pid ${api.pid} did not stop within 15 s of SIGTERM: SIGKILL\n`);
+    api.kill('SIGKILL');
+  }, 15_000);
   await exited;
+  clearTimeout(timer);
   rmSync(MAIL_DIR, { recursive: true, force: true });
 }
 

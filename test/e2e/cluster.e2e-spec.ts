@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { aCreateBody, aKey } from '../support/builders';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { waitForProcess } from '../support/wait-for-progress';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -23,11 +24,11 @@ describe('the API as a cluster of processes (MySQL)', () => {
     });
     api.stdout!.on('data', (chunk) => (output += String(chunk)));
     api.stderr!.on('data', (chunk) => (output += String(chunk)));
-    const deadline = Date.now() + 60_000;
-    while ((output.match(/Reservations API listening/g) ?? []).length < 2) {
-      if (Date.now() > deadline || api.exitCode !== null) throw new Error(`cluster did not start:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitForProcess(api, {
+      what: 'the cluster',
+      ready: () => (output.match(/Reservations API listening/g) ?? []).length >= 2,
+      output: () => output,
+    });
   });
   afterAll(async () => {
     if (api.exitCode === null && api.signalCode === null) {
@@ -46,9 +47,8 @@ describe('the API as a cluster of processes (MySQL)', () => {
   });
 
   it('shuts every worker down on SIGTERM', async () => {
-    const exited = new Promise<void>((resolve) => api.once('exit', () => resolve()));
     api.kill('SIGTERM');
-    await exited;
+    await waitForProcess(api, { what: 'the cluster after SIGTERM', output: () => output });
     await expect(request(base).get('/health/live')).rejects.toThrow();
   });
 });

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { listen } from '@app/core';
 import { aCreateBody, aKey } from '../support/builders';
 import { startTestApp, TestApp } from '../support/test-app';
+import { waitUntil } from '../support/wait-for-progress';
 
 /** Real concurrency on the production database: parallel HTTP requests over a real socket. */
 describe('concurrent requests on MySQL', () => {
@@ -69,7 +70,7 @@ describe('concurrent requests on MySQL', () => {
     const key = aKey();
     const body = aCreateBody();
     const first = request(base).post('/api/v1/reservations').set('Idempotency-Key', key).send(body).then((r) => r);
-    await waitFor(async () => (await count(`SELECT COUNT(*) AS n FROM idempotency_keys WHERE state = 'IN_FLIGHT'`)) === 1);
+    await waitUntil(async () => (await count(`SELECT COUNT(*) AS n FROM idempotency_keys WHERE state = 'IN_FLIGHT'`)) === 1);
 
     const retry = await request(base).post('/api/v1/reservations').set('Idempotency-Key', key).send(body);
     expect(retry.status).toBe(409);
@@ -84,11 +85,3 @@ describe('concurrent requests on MySQL', () => {
     expect(await count('SELECT COUNT(*) AS n FROM reservations')).toBe(1);
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -8,6 +8,7 @@ import { aCreateBody } from '../support/builders';
 import { RoundRobinClient, RoundRobinForwarder, RoundRobinResponse, sleep } from '../support/round-robin';
 import { freePort, TestSmtpServer } from '../support/smtp-server';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { waitForProcess, waitForProgress } from '../support/wait-for-progress';
 
 const ROOT = join(__dirname, '..', '..');
 const PROCESSES = 3;
@@ -55,19 +56,15 @@ describe('three API processes on one MySQL database (round-robin, SIGKILL, suppl
     const keep = (chunk: Buffer) => (outputs[index] = (outputs[index] + String(chunk)).slice(-20_000));
     api.stdout!.on('data', keep);
     api.stderr!.on('data', keep);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (api.exitCode !== null || Date.now() > deadline) throw new Error(`API ${index + 1} did not start:\n${outputs[index]}`);
-      const ready = await request(`http://127.0.0.1:${ports[index]}/health/ready`).then(
+    const ready = () =>
+      request(`http://127.0.0.1:${ports[index]}/health/ready`).then(
         async (response) => {
           await response.body.dump();
           return response.statusCode === 200;
         },
         () => false,
       );
-      if (ready) return;
-      await sleep(200);
-    }
+    await waitForProcess(api, { what: `API ${index + 1}`, ready, output: () => outputs[index], pollMs: 200 });
   };
 
   const kill = async (index: number): Promise<void> => {
@@ -146,6 +143,7 @@ describe('three API processes on one MySQL database (round-robin, SIGKILL, suppl
     const unexpected: string[] = [];
     let paid = 0;
     let webhookRedeliveries = 0;
+    let restarts = 0;
     const started = Date.now();
 
     // Faults while the load runs: HERTZ and EUROPCAR fail some tries (5xx, or book and never
@@ -173,25 +171,47 @@ describe('three API processes on one MySQL database (round-robin, SIGKILL, suppl
       const code = first[0].body.reservation_code as string;
 
       // Stripe slow for the request: the outbox creates the PaymentIntent and GET shows it.
+      // Its attempts are the progress.
       let paymentIntentId = first[0].body.payment?.payment_intent_id as string | undefined;
-      for (const deadline = Date.now() + 30_000; !paymentIntentId && Date.now() < deadline; ) {
-        await sleep(250);
-        const lookup = await client.send('GET', `/api/v1/reservations/${code}?email=${encodeURIComponent(body.customer.email)}`);
-        paymentIntentId = lookup.body?.payment?.payment_intent_id as string | undefined;
-      }
-      if (!paymentIntentId) throw new Error(`reservation ${code} has no PaymentIntent after 30 s`);
+      await waitForProgress({
+        what: `the PaymentIntent of ${code}`,
+        progress: async () => {
+          const [event] = await rows<{ attempts: number }>("SELECT attempts FROM outbox_events WHERE type = 'CREATE_PAYMENT_INTENT' AND aggregate_id = ?", [code]);
+          return { paymentIntentId, attempts: Number(event?.attempts ?? 0) };
+        },
+        done: () => paymentIntentId !== undefined,
+        tick: async () => {
+          const lookup = await client.send('GET', `/api/v1/reservations/${code}?email=${encodeURIComponent(body.customer.email)}`);
+          paymentIntentId = lookup.body?.payment?.payment_intent_id as string | undefined;
+        },
+        stallMs: 60_000,
+        pollMs: 250,
+      });
 
       // The customer pays; Stripe delivers the webhook through the balancer and, as Stripe
       // does, delivers it again until a process acknowledges it. Every fourth is delivered twice.
-      const { event, delivery } = await sandbox.succeed(paymentIntentId);
+      const { event, delivery } = await sandbox.succeed(paymentIntentId!);
       let status = delivery?.status_code ?? null;
-      for (const deadline = Date.now() + 45_000; status !== 200; ) {
-        if (status !== null && status !== 502) unexpected.push(`webhook ${event.id}: ${status}`);
-        if (Date.now() > deadline) throw new Error(`webhook ${event.id} never acknowledged`);
-        webhookRedeliveries++;
-        await sleep(250);
-        status = await sandbox.deliver(event.id);
-      }
+      // Redelivered while something moves: the event recorded, the reservation's status (a
+      // process restarting answers 502 meanwhile, and its restart is progress too).
+      await waitForProgress({
+        what: `the acknowledgement of webhook ${event.id} (${code})`,
+        progress: async () => {
+          const [state] = await rows<{ status: string; recorded: number }>(
+            'SELECT status, (SELECT COUNT(*) FROM stripe_webhook_events WHERE event_id = ?) AS recorded FROM reservations WHERE code = ?',
+            [event.id, code],
+          );
+          return { status: state?.status, recorded: Number(state?.recorded ?? 0), restarts };
+        },
+        done: () => status === 200,
+        tick: async () => {
+          if (status !== null && status !== 502) unexpected.push(`webhook ${event.id}: ${status}`);
+          webhookRedeliveries++;
+          status = await sandbox.deliver(event.id);
+        },
+        stallMs: 60_000,
+        pollMs: 250,
+      });
       const again = i % 4 === 1 ? await sandbox.deliver(event.id) : 200;
       if (again !== 200 && again !== 502) unexpected.push(`webhook ${event.id} again: ${again}`);
       paid++;
@@ -201,20 +221,21 @@ describe('three API processes on one MySQL database (round-robin, SIGKILL, suppl
     // until every mail it accepted is recorded: a process killed between the server's 250 and
     // its own record would send that version again, the one gap docs/receipts.md documents.
     const killAndRestart = async (): Promise<{ killedAt: number; restartedAfterMs: number }> => {
-      for (const deadline = Date.now() + 90_000; paid < RESERVATIONS * 0.4; await sleep(50)) {
-        if (Date.now() > deadline) throw new Error(`only ${paid} reservations paid: no moment to kill`);
-      }
+      await waitForProgress({ what: 'the payments before the kill', progress: async () => paid, done: (n) => n >= RESERVATIONS * 0.4, stallMs: 60_000, pollMs: 50 });
       await smtp.stop();
-      for (const deadline = Date.now() + 20_000; ; await sleep(50)) {
-        const [{ recorded }] = await rows<{ recorded: number }>('SELECT COUNT(*) AS recorded FROM receipts WHERE emailed_at IS NOT NULL');
-        if (Number(recorded) === new Set(smtp.messages.map((mail) => mail.messageId)).size) break;
-        if (Date.now() > deadline) throw new Error('mails accepted but not recorded');
-      }
+      const accepted = () => new Set(smtp.messages.map((mail) => mail.messageId)).size;
+      await waitForProgress({
+        what: 'the recording of the mails the server accepted',
+        progress: async () => Number((await rows<{ recorded: number }>('SELECT COUNT(*) AS recorded FROM receipts WHERE emailed_at IS NOT NULL'))[0].recorded),
+        done: (recorded) => recorded === accepted(),
+        pollMs: 50,
+      });
       const killedAt = Date.now() - started;
       await kill(1);
       await smtp.start(smtpPort);
       const restarting = Date.now();
       await startApi(1, false);
+      restarts++;
       return { killedAt, restartedAfterMs: Date.now() - restarting };
     };
 
@@ -227,23 +248,32 @@ describe('three API processes on one MySQL database (round-robin, SIGKILL, suppl
 
     // Every paid reservation has had its first booking run (BUDGET's failed) before the
     // suppliers recover; then the retries, on any process, finish the job.
-    for (const deadline = Date.now() + 30_000; ; await sleep(100)) {
-      const [{ waiting }] = await rows<{ waiting: number }>("SELECT COUNT(*) AS waiting FROM reservations WHERE status NOT IN ('CONFIRMED_INTERNAL', 'SUPPLIER_CONFIRMED')");
-      if (Number(waiting) === 0 || Date.now() > deadline) break;
-    }
+    await waitForProgress({
+      what: 'the first booking runs',
+      progress: async () =>
+        Number((await rows<{ waiting: number }>("SELECT COUNT(*) AS waiting FROM reservations WHERE status NOT IN ('CONFIRMED_INTERNAL', 'SUPPLIER_CONFIRMED')"))[0].waiting),
+      done: (waiting) => waiting === 0,
+      stallMs: 60_000,
+    });
     for (const code of SUPPLIERS) simulators[code].setFaults({});
-    const settled = async () => {
-      const [state] = await rows<{ unconfirmed: number; open_events: number; unmailed: number; receipts: number }>(
-        `SELECT (SELECT COUNT(*) FROM reservations WHERE status <> 'SUPPLIER_CONFIRMED') AS unconfirmed,
-                (SELECT COUNT(*) FROM outbox_events WHERE status <> 'DONE') AS open_events,
-                (SELECT COUNT(*) FROM receipts WHERE emailed_at IS NULL) AS unmailed,
-                (SELECT COUNT(*) FROM receipts) AS receipts`,
-      );
-      return Number(state.unconfirmed) + Number(state.open_events) + Number(state.unmailed) === 0 && smtp.messages.length >= Number(state.receipts);
-    };
-    for (const deadline = Date.now() + 60_000; !(await settled()); await sleep(250)) {
-      if (Date.now() > deadline) break;
-    }
+    // Settled: every reservation booked, every event done, every receipt mailed. Any of them
+    // moving (or an outbox attempt) is progress; the assertions below say what is missing.
+    await waitForProgress({
+      what: 'the settling of the bookings, events and mails',
+      progress: async () => {
+        const [state] = await rows<{ unconfirmed: number; open_events: number; unmailed: number; receipts: number; attempts: number }>(
+          `SELECT (SELECT COUNT(*) FROM reservations WHERE status <> 'SUPPLIER_CONFIRMED') AS unconfirmed,
+                  (SELECT COUNT(*) FROM outbox_events WHERE status <> 'DONE') AS open_events,
+                  (SELECT COUNT(*) FROM receipts WHERE emailed_at IS NULL) AS unmailed,
+                  (SELECT COUNT(*) FROM receipts) AS receipts,
+                  (SELECT COALESCE(SUM(attempts), 0) FROM outbox_events) AS attempts`,
+        );
+        return { ...Object.fromEntries(Object.entries(state).map(([key, value]) => [key, Number(value)])), mails: smtp.messages.length } as Record<string, number>;
+      },
+      done: (state) => state.unconfirmed + state.open_events + state.unmailed === 0 && state.mails >= state.receipts,
+      stallMs: 60_000,
+      pollMs: 250,
+    });
     const settledMs = Date.now() - started;
     // A late duplicate would arrive now.
     await sleep(1500);

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { aCreateBody, aKey } from '../support/builders';
 import { startTestApp, TestApp } from '../support/test-app';
+import { waitForProgress } from '../support/wait-for-progress';
 
 /** The default of `npm start`: no Stripe key, so the API serves its own sandbox and pays through it. */
 describe('the built-in Stripe sandbox (no Stripe key)', () => {
@@ -42,10 +43,8 @@ describe('the built-in Stripe sandbox (no Stripe key)', () => {
 
     const lookup = () =>
       request(api).get(`/api/v1/reservations/${created.body.reservation_code}`).query({ email: aCreateBody().customer.email }).expect(200);
-    const deadline = Date.now() + 10_000;
-    while ((await lookup()).body.status !== 'SUPPLIER_CONFIRMED' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // PAID, then booked through the outbox: fails only if the status stops moving.
+    await waitForProgress({ progress: async () => (await lookup()).body.status as string, done: (status) => status === 'SUPPLIER_CONFIRMED', pollMs: 50 });
     const booked = (await lookup()).body;
     expect(booked).toMatchObject({
       status: 'SUPPLIER_CONFIRMED',

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { SupplierSimulator } from '@app/sandbox';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { waitForProcess, waitForProgress, waitUntil } from '../support/wait-for-progress';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -38,11 +39,7 @@ describe('supplier booking survives a SIGKILL mid-call (MySQL, separate processe
     processes.push(api);
     api.stdout!.on('data', (chunk) => (output += String(chunk)));
     api.stderr!.on('data', (chunk) => (output += String(chunk)));
-    const deadline = Date.now() + 60_000;
-    while (!output.includes('Reservations API listening')) {
-      if (Date.now() > deadline || api.exitCode !== null) throw new Error(`API did not start:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitForProcess(api, { what: 'the API', ready: () => output.includes('Reservations API listening'), output: () => output });
     return api;
   };
 
@@ -78,16 +75,23 @@ describe('supplier booking survives a SIGKILL mid-call (MySQL, separate processe
       [now, now, now],
     );
 
-    await waitFor(async () => simulator.received >= 1);
+    await waitUntil(() => simulator.received >= 1);
     first.kill('SIGKILL');
-    await new Promise((resolve) => first.once('exit', resolve));
+    await waitForProcess(first, { what: 'the SIGKILLed API' });
     // The supplier finishes the booking nobody will hear about.
-    await waitFor(async () => simulator.bookings().has('KXQ2M9TD'));
+    await waitUntil(() => simulator.bookings().has('KXQ2M9TD'));
     simulator.setFaults({});
 
     await startApi(url);
     const status = async () => (await db.query("SELECT status, supplier_confirmation FROM reservations WHERE code = 'KXQ2M9TD'"))[0] as { status: string; supplier_confirmation: string }[];
-    await waitFor(async () => (await status())[0].status === 'SUPPLIER_CONFIRMED', 20_000);
+    // The second process takes the run over once the first one's lease lapses: its attempts and the status move.
+    await waitForProgress({
+      progress: async () => ({
+        status: (await status())[0].status,
+        event: ((await db.query("SELECT status, attempts FROM outbox_events WHERE type = 'BOOK_WITH_SUPPLIER'"))[0] as unknown[])[0],
+      }),
+      done: ({ status }) => status === 'SUPPLIER_CONFIRMED',
+    });
 
     expect((await status())[0].supplier_confirmation).toBe(simulator.bookings().get('KXQ2M9TD'));
     expect(simulator.bookings().size).toBe(1);
@@ -100,11 +104,3 @@ describe('supplier booking survives a SIGKILL mid-call (MySQL, separate processe
     await db.end();
   }, 120_000);
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

@@ -81,18 +81,6 @@ describe.each(DATABASE_KINDS)('supplier booking on %s', (kind) => {
     expect(second).toEqual(['lookup:not_found', 'book:confirmed']);
   });
 
-  it('a rejection: CONFIRMED_INTERNAL flagged for operators at once, no retry', async () => {
-    f.simulators.BUDGET.setFaults({ rejectionRate: 1 });
-    const code = await f.reserveAndPay('BUDGET');
-    await f.settle();
-    const reservation = await f.reservation(code);
-    expect(reservation).toMatchObject({ status: ReservationStatus.CONFIRMED_INTERNAL, needsAttention: true, supplierNextRetryAt: null });
-    expect(reservation.supplierLastError).toContain('vehicle_unavailable');
-    expect(await f.events(RETRY_SUPPLIER_BOOKING, code)).toHaveLength(0);
-    expect(await f.events(ISSUE_RECEIPT, code)).toHaveLength(1);
-    expect(f.simulators.BUDGET.bookings().has(code)).toBe(false);
-  });
-
   it('a rejection reads "rejected" to the client, durably; a later run that defers or confirms clears it', async () => {
     f.simulators.EUROPCAR.setFaults({ rejectionRate: 1 });
     const code = await f.reserveAndPay('EUROPCAR');
@@ -136,47 +124,5 @@ describe.each(DATABASE_KINDS)('supplier booking on %s', (kind) => {
     expect(reservation.status).toBe(ReservationStatus.SUPPLIER_CONFIRMED);
     expect(reservation.supplierConfirmation).toBe(f.simulators.EUROPCAR.bookings().get(code));
     expect((await calls(code)).map((call) => `${call.operation}:${call.outcome}`)).toEqual(['book:timeout', 'lookup:confirmed']);
-  });
-
-  it('retries run out after SUPPLIER_RETRY_MAX_ATTEMPTS: flagged for operators, nothing more scheduled', async () => {
-    f.simulators.HERTZ.setFaults({ errorRate: 1 });
-    const code = await f.reserveAndPay();
-    await f.settle();
-    for (let run = 2; run <= 3; run++) {
-      await f.drainNow();
-      await f.settle();
-    }
-    const reservation = await f.reservation(code);
-    expect(reservation).toMatchObject({ status: ReservationStatus.CONFIRMED_INTERNAL, supplierAttempts: 3, needsAttention: true, supplierNextRetryAt: null });
-    const retries = await f.events(RETRY_SUPPLIER_BOOKING, code);
-    expect(retries).toHaveLength(2);
-    expect(retries.every((event) => event.status === 'DONE')).toBe(true);
-  });
-
-  it('a retry scheduled for an older run is stale and calls nobody', async () => {
-    f.simulators.HERTZ.setFaults({ errorRate: 1 });
-    const code = await f.reserveAndPay();
-    await f.settle();
-    f.simulators.HERTZ.setFaults({});
-    const [scheduled] = await f.events(RETRY_SUPPLIER_BOOKING, code);
-    await f.drainNow();
-    await f.settle();
-    expect((await f.reservation(code)).status).toBe(ReservationStatus.SUPPLIER_CONFIRMED);
-
-    // A second retry for the same run (say, an operator's next to the scheduled one) comes late.
-    await f.t.dataSource.query(
-      `INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at)
-       SELECT type, aggregate_type, aggregate_id, payload, 'PENDING', 0, created_at, created_at, updated_at FROM outbox_events WHERE id = ?`,
-      [scheduled.id],
-    );
-    const before = f.simulators.HERTZ.requests;
-    await f.drainNow();
-    await f.settle();
-    expect(f.simulators.HERTZ.requests).toBe(before);
-    expect((await calls(code)).filter((call) => call.attempt === 3)).toHaveLength(0);
-    const retries = await f.events(RETRY_SUPPLIER_BOOKING, code);
-    expect(retries.map((event) => event.status)).toEqual(['DONE', 'DONE']);
-    expect((await f.reservation(code)).supplierAttempts).toBe(2);
-    expect(await f.events(ISSUE_RECEIPT, code)).toHaveLength(2);
   });
 });

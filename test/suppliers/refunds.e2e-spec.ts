@@ -4,12 +4,12 @@ import { Reservation, ReservationStatus } from '@app/reservations';
 import {
   BookWithSupplierHandler,
   CHECK_SUPPLIER_AFTER_REFUND,
-  RETRY_SUPPLIER_BOOKING,
   SETTLE_REFUND,
   suppliersConfig,
   SuppliersConfig,
 } from '@app/supplier-booking';
 import { DATABASE_KINDS } from '../support/test-database';
+import { waitUntil } from '../support/wait-for-progress';
 import { startSupplierFixture, SupplierFixture } from './supplier-fixture';
 
 /**
@@ -41,9 +41,7 @@ describe.each(DATABASE_KINDS)('refunds under races and lost answers on %s', (kin
     return reservation;
   };
   /** Waits for progress, not for a time: until the supplier has received another request. */
-  const untilSupplierReceives = async (before: number) => {
-    while (f.simulators.HERTZ.received <= before) await new Promise((resolve) => setTimeout(resolve, 10));
-  };
+  const untilSupplierReceives = (before: number) => waitUntil(() => f.simulators.HERTZ.received > before, undefined, 10);
   const refundsAtStripe = (reservation: Reservation) => f.sandbox.refunds().filter((r) => r.payment_intent === reservation.paymentIntentId);
 
   it('refuses a refund (409 RESERVATION.BOOKING_IN_PROGRESS) while a booking run holds the reservation', async () => {
@@ -202,27 +200,6 @@ describe.each(DATABASE_KINDS)('refunds under races and lost answers on %s', (kin
     await f.drainNow();
     expect(await f.reservation(reservation.code)).toMatchObject({ status: ReservationStatus.REFUNDED, refundedAmount: 18950 });
     expect(refundsAtStripe(reservation)).toHaveLength(1);
-  });
-
-  it('after a refused refund, booking goes on: a run is scheduled again (a due retry stood aside meanwhile)', async () => {
-    f.simulators.HERTZ.setFaults({ errorRate: 1 });
-    const code = await f.reserveAndPay();
-    await f.settle();
-    f.simulators.HERTZ.setFaults({});
-    const deferred = await f.reservation(code);
-    expect(deferred).toMatchObject({ status: ReservationStatus.CONFIRMED_INTERNAL, needsAttention: false });
-    expect(await f.events(RETRY_SUPPLIER_BOOKING, code)).toHaveLength(1);
-
-    f.sandbox.injectFault({ operation: 'create_refund', mode: 'error', status: 400, count: 1 });
-    await refund(deferred).expect(502);
-    const retries = await f.events(RETRY_SUPPLIER_BOOKING, code);
-    expect(retries).toHaveLength(2);
-    expect(JSON.parse(retries[1].payload)).toEqual({ reservationCode: code, afterAttempt: deferred.supplierAttempts });
-
-    await f.drainNow();
-    const booked = await f.reservation(code);
-    expect(booked.status).toBe(ReservationStatus.SUPPLIER_CONFIRMED);
-    expect(f.simulators.HERTZ.bookings().get(code)).toBe(booked.supplierConfirmation);
   });
 
   it('a definitive refusal (4xx) abandons the refund (502) and booking may go on; its safety net then does nothing', async () => {

@@ -5,9 +5,10 @@ import {
   maskPersonalData,
   SupplierBookingClient,
   SupplierBookingRequest,
-  SupplierGateways,
+  SupplierGatewayRegistry,
   SuppliersConfig,
 } from '@app/supplier-booking';
+import { waitForProgress } from '../support/wait-for-progress';
 
 const CUSTOMER = {
   firstName: 'Zoë',
@@ -32,7 +33,7 @@ describe('supplier booking client: timeout, retry, lookup before rebooking, circ
     BUDGET: new SupplierSimulator('BUDGET'),
     EUROPCAR: new SupplierSimulator('EUROPCAR'),
   };
-  let gateways: SupplierGateways;
+  let gateways: SupplierGatewayRegistry;
   let reference = 1000;
   const nextReference = () => `REF${String(reference++).padStart(5, '0')}`;
   const client = (breaker = { failures: 100, halfOpenAfterMs: 200 }, timeoutMs = 250) =>
@@ -40,7 +41,7 @@ describe('supplier booking client: timeout, retry, lookup before rebooking, circ
 
   beforeAll(async () => {
     const urls = await Promise.all(Object.values(simulators).map((simulator) => simulator.start()));
-    gateways = new SupplierGateways({
+    gateways = new SupplierGatewayRegistry({
       hertz: { baseUrl: urls[0].url, user: 'u', password: 'p' },
       budget: { baseUrl: urls[1].url, apiKey: 'k' },
       europcar: { baseUrl: urls[2].url, apiKey: 'k' },
@@ -58,7 +59,12 @@ describe('supplier booking client: timeout, retry, lookup before rebooking, circ
       const ref = nextReference();
       const pending = client().book(supplier, request(ref), { lookupFirst: false });
       // The first try books and hangs; from the second try on, the supplier answers again.
-      await waitUntil(() => simulator.bookings().has(ref));
+      await waitForProgress({
+        what: `${supplier} booking ${ref}`,
+        progress: async () => ({ requests: simulator.requests, booked: simulator.bookings().has(ref) }),
+        done: ({ booked }) => booked,
+        pollMs: 10,
+      });
       simulator.setFaults({ holdMs: 2000 });
       const run = await pending;
 
@@ -157,7 +163,7 @@ describe('supplier booking client: timeout, retry, lookup before rebooking, circ
     try {
       const url = `http://127.0.0.1:${(throttling.address() as AddressInfo).port}`;
       const throttled = new SupplierBookingClient(
-        new SupplierGateways({
+        new SupplierGatewayRegistry({
           hertz: { baseUrl: url, user: 'u', password: 'p' },
           budget: { baseUrl: url, apiKey: 'k' },
           europcar: { baseUrl: url, apiKey: 'k' },
@@ -194,11 +200,3 @@ describe('supplier booking client: timeout, retry, lookup before rebooking, circ
     for (const fragment of ['Zoë', 'Brien', 'zoe.obrien', '600111222']) expect(json).not.toContain(fragment);
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

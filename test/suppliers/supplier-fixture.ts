@@ -1,5 +1,6 @@
 import { OutboxEvent, OutboxStatus } from '@app/outbox';
 import { Reservation } from '@app/reservations';
+import { StripeWebhookEvent } from '@app/stripe-webhook';
 import { SimulatedSupplier, SupplierSimulator } from '@app/sandbox';
 import request from 'supertest';
 import { aCreateBody, aKey } from '../support/builders';
@@ -64,6 +65,7 @@ export async function startSupplierFixture(kind: DatabaseKind, env: Record<strin
     });
   };
 
+  const reservation = (code: string) => f.t.dataSource.getRepository(Reservation).findOneByOrFail({ code });
   const reserveAndPay = async (supplier: SimulatedSupplier = 'HERTZ') => {
     const created = await request(f.base)
       .post('/api/v1/reservations')
@@ -72,22 +74,32 @@ export async function startSupplierFixture(kind: DatabaseKind, env: Record<strin
       .expect(202);
     const code = created.body.reservation_code as string;
     // Stripe answered too late for the request (a busy machine): the outbox creates the
-    // PaymentIntent, as the product promises, and the lookup shows it.
-    let payment = created.body.payment as { payment_intent_id: string } | null;
-    for (const deadline = Date.now() + 15_000; !payment && Date.now() < deadline; ) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      payment = (await f.lookup(code)).payment as { payment_intent_id: string } | null;
-    }
-    if (!payment) throw new Error(`reservation ${code} has no PaymentIntent after 15 s`);
-    const paid = await f.sandbox.succeed(payment.payment_intent_id);
+    // PaymentIntent, as the product promises, and the lookup shows it. Its attempts are progress.
+    const intentOf = async () => ((await f.lookup(code)).payment as { payment_intent_id: string } | null)?.payment_intent_id ?? null;
+    const { intent } = await waitForProgress({
+      what: `the PaymentIntent of ${code}`,
+      progress: async () => ({
+        intent: await intentOf(),
+        attempts: (await outbox().findOneBy({ type: 'CREATE_PAYMENT_INTENT', aggregateId: code }))?.attempts ?? 0,
+      }),
+      done: ({ intent }) => intent !== null,
+    });
+    const paid = await f.sandbox.succeed(intent!);
     // Stripe delivers again a webhook that was not acknowledged (a busy machine: a timeout);
-    // so does the fixture.
+    // so does the fixture, as long as something moves: a delivery recorded, the status changed.
     let status = paid.delivery?.status_code ?? null;
-    for (let tries = 0; (status === null || status >= 300) && tries < 10; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      status = await f.sandbox.deliver(paid.event.id);
-    }
-    if (status === null || status >= 300) throw new Error(`the webhook of ${code} was never acknowledged (last: ${status})`);
+    await waitForProgress({
+      what: `the acknowledgement of the webhook of ${code}`,
+      progress: async () => ({
+        reservation: (await reservation(code)).status,
+        recorded: await f.t.dataSource.getRepository(StripeWebhookEvent).countBy({ eventId: paid.event.id }),
+      }),
+      done: () => status !== null && status < 300,
+      tick: async () => {
+        status = await f.sandbox.deliver(paid.event.id);
+      },
+      pollMs: 500,
+    });
     return code;
   };
 
@@ -95,7 +107,7 @@ export async function startSupplierFixture(kind: DatabaseKind, env: Record<strin
     ...f,
     simulators,
     reserveAndPay,
-    reservation: (code) => f.t.dataSource.getRepository(Reservation).findOneByOrFail({ code }),
+    reservation,
     settle,
     events: (type, code) => outbox().find({ where: { type, aggregateId: code }, order: { id: 'ASC' } }),
     admin: (method, path, operator = 'alice') =>

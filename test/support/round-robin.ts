@@ -9,11 +9,15 @@ export interface RoundRobinResponse {
   base: string;
 }
 
+/** A request gives up after this long without progress: no process answering at all, or only "busy". */
+const STALL_MS = 45_000;
+
 /**
  * A client behind a round-robin load balancer: each request goes to the next API process.
  * A process that does not answer (killed, restarting) is skipped and the request is sent to
  * the next one, as is a 409 "same Idempotency-Key in flight" or a 503 after a short pause:
- * what a client that follows the API's contract does.
+ * what a client that follows the API's contract does. It gives up on a stall, not on a total
+ * time: when no process has answered any request for 45 s, or this one only "busy" for 45 s.
  */
 export class RoundRobinClient {
   private turn = 0;
@@ -22,6 +26,8 @@ export class RoundRobinClient {
   /** Requests sent again after a 409 IDEMPOTENCY.REQUEST_IN_FLIGHT or a 503. */
   conflictRetries = 0;
   readonly answeredBy = new Map<string, number>();
+  /** When a process last answered anything (progress for every request waiting on a restart). */
+  private answeredAt = Date.now();
 
   constructor(readonly bases: string[]) {}
 
@@ -29,9 +35,10 @@ export class RoundRobinClient {
   async send(
     method: 'GET' | 'POST',
     path: string,
-    options: { headers?: Record<string, string>; body?: unknown; avoid?: string; timeoutMs?: number } = {},
+    options: { headers?: Record<string, string>; body?: unknown; avoid?: string; stallMs?: number } = {},
   ): Promise<RoundRobinResponse> {
-    const deadline = Date.now() + (options.timeoutMs ?? 45_000);
+    const stallMs = options.stallMs ?? STALL_MS;
+    let busySince: number | undefined;
     for (let attempt = 0; ; attempt++) {
       // Another process than `avoid`, unless no other one answered for two rounds.
       const base = this.pick(attempt < 2 * this.bases.length ? options.avoid : undefined);
@@ -45,10 +52,12 @@ export class RoundRobinClient {
         });
         const text = await response.body.text();
         const body = text ? (JSON.parse(text) as unknown) : null;
+        this.answeredAt = Date.now();
         const busy =
           response.statusCode === 503 ||
           (response.statusCode === 409 && (body as { code?: string } | null)?.code === 'IDEMPOTENCY.REQUEST_IN_FLIGHT');
-        if (busy && Date.now() < deadline) {
+        busySince = busy ? (busySince ?? Date.now()) : undefined;
+        if (busy && Date.now() - busySince! < stallMs) {
           this.conflictRetries++;
           await sleep(300);
           continue;
@@ -56,7 +65,7 @@ export class RoundRobinClient {
         this.answeredBy.set(base, (this.answeredBy.get(base) ?? 0) + 1);
         return { status: response.statusCode, headers: response.headers, body, base };
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`${method} ${path}: no process answered: ${String(error)}`);
+        if (Date.now() - this.answeredAt > stallMs) throw new Error(`${method} ${path}: no process answered anything for ${stallMs} ms: ${String(error)}`);
         this.networkRetries++;
         // A whole round without an answer: give the processes a moment.
         if ((attempt + 1) % this.bases.length === 0) await sleep(200);

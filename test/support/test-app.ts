@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { configureApp } from '@app/core';
 import { AppModule } from '../../apps/api/src/app.module';
 import { createTestDatabase, DatabaseKind, TestDatabase } from './test-database';
+import { cleanTables } from './worker-database';
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -12,7 +13,7 @@ export interface TestApp {
   dataSource: DataSource;
   /** The HTTP server for supertest. */
   server: ReturnType<NestExpressApplication['getHttpServer']>;
-  /** Empties the tables a test writes, keeping the reference data. */
+  /** Empties the tables a test writes, keeping the reference data (`cleanTables`). */
   reset(): Promise<void>;
   close(): Promise<void>;
 }
@@ -48,11 +49,7 @@ export async function startTestApp(
     database,
     dataSource,
     server: app.getHttpServer(),
-    reset: async () => {
-      for (const table of ['audit_log', 'receipts', 'reservation_supplier_requests', 'reservation_status_history', 'reservations', 'idempotency_keys', 'outbox_events']) {
-        await dataSource.query(`DELETE FROM ${table}`);
-      }
-    },
+    reset: () => cleanTables(dataSource),
     close: async () => {
       await app.close();
       await database.drop();

@@ -3,14 +3,8 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { CatalogModule, SeedCommand } from '@app/catalog';
 import { AuditListCommand, AuditModule, configModule, CoreModule, DatabaseModule, LoggingModule } from '@app/core';
 import { OutboxModule } from '@app/outbox';
-import { ReservationsPersistenceModule } from '@app/reservations';
-import {
-  ListReservationsCommand,
-  MoneySafetyCommand,
-  RefundCommand,
-  RetryBookingCommand,
-  SupplierBookingModule,
-} from '@app/supplier-booking';
+import { ListReservationsCommand, ReservationsPersistenceModule } from '@app/reservations';
+import { MoneySafetyCommand, RefundCommand, RetryBookingCommand, SupplierBookingModule } from '@app/supplier-booking';
 import { MIGRATIONS } from '../../../migrations';
 
 /** The operators' command line: it composes the slices' commands. */

@@ -1,5 +1,6 @@
 export { ADMIN_ACTOR, AdminOnly, OperatorActor } from './admin/admin.guard';
 export { Audited, AuditEntry, AuditListCommand, AuditLog, AuditModule, AuditRetentionJob, cliActor } from './audit';
+export { CLI_ACTOR, positiveInt, printJson } from './cli/command-line';
 export {
   configModule,
   CONFIGURATION_ERROR_EXIT_CODE,
@@ -9,7 +10,15 @@ export {
   parseEnvironment,
 } from './config';
 export type { DatabaseConfig, HttpConfig } from './config';
-export { buildDataSourceOptions, DatabaseModule, EntitySql, TransactionRunner } from './database';
+export {
+  buildDataSourceOptions,
+  ChangedConcurrentlyError,
+  DatabaseModule,
+  EntitySql,
+  isLostRace,
+  retryLostRaces,
+  TransactionRunner,
+} from './database';
 export {
   BadRequestError,
   ConflictError,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, IsNull, Not, Repository } from 'typeorm';
-import { EntitySql, TransactionRunner } from '@app/core';
+import { EntitySql, retryLostRaces, TransactionRunner } from '@app/core';
 import { OutboxEvent, OutboxStatus } from './outbox-event.entity';
 
 export interface Failure {
@@ -41,34 +41,38 @@ export class OutboxRepository {
    * claims, which is the single-writer path.
    */
   async claim(owner: string, limit: number, now: Date, leaseExpiresAt: Date): Promise<OutboxEvent[]> {
-    return this.transactions.run(async (manager) => {
-      const query = manager
-        .createQueryBuilder(OutboxEvent, 'e')
-        .where('e.nextAttemptAt <= :now', { now })
-        .orderBy('e.nextAttemptAt', 'ASC')
-        .addOrderBy('e.id', 'ASC')
-        .limit(limit);
-      if (this.transactions.kind === 'mysql') query.setLock('pessimistic_write').setOnLocked('skip_locked');
-      const rows = await query.getMany();
-      if (rows.length === 0) return rows;
-      await manager
-        .createQueryBuilder()
-        .update(OutboxEvent)
-        .set({
-          status: OutboxStatus.PROCESSING,
-          leaseOwner: owner,
-          leaseExpiresAt,
-          nextAttemptAt: leaseExpiresAt,
-          attempts: () => 'attempts + 1',
-          updatedAt: now,
-        })
-        .whereInIds(rows.map((row) => row.id))
-        .execute();
-      for (const row of rows) {
-        Object.assign(row, { status: OutboxStatus.PROCESSING, leaseOwner: owner, leaseExpiresAt, attempts: row.attempts + 1 });
-      }
-      return rows;
-    }, 'READ COMMITTED');
+    // SKIP LOCKED never waits on a leased row, but a claim can still be a deadlock's victim (index
+    // entries shared with an enqueue or a release): it then claims again.
+    return retryLostRaces.execute(() =>
+      this.transactions.run(async (manager) => {
+        const query = manager
+          .createQueryBuilder(OutboxEvent, 'e')
+          .where('e.nextAttemptAt <= :now', { now })
+          .orderBy('e.nextAttemptAt', 'ASC')
+          .addOrderBy('e.id', 'ASC')
+          .limit(limit);
+        if (this.transactions.kind === 'mysql') query.setLock('pessimistic_write').setOnLocked('skip_locked');
+        const rows = await query.getMany();
+        if (rows.length === 0) return rows;
+        await manager
+          .createQueryBuilder()
+          .update(OutboxEvent)
+          .set({
+            status: OutboxStatus.PROCESSING,
+            leaseOwner: owner,
+            leaseExpiresAt,
+            nextAttemptAt: leaseExpiresAt,
+            attempts: () => 'attempts + 1',
+            updatedAt: now,
+          })
+          .whereInIds(rows.map((row) => row.id))
+          .execute();
+        for (const row of rows) {
+          Object.assign(row, { status: OutboxStatus.PROCESSING, leaseOwner: owner, leaseExpiresAt, attempts: row.attempts + 1 });
+        }
+        return rows;
+      }, 'READ COMMITTED'),
+    );
   }
 
   /** Marks events DONE, only while `owner` still holds them (a lease lost is a run not counted). */

@@ -1,4 +1,5 @@
 export { ApplyPaymentOutcomeHandler } from './apply-payment-outcome/apply-payment-outcome.handler';
+export type { ApplyPaymentOutcome, ApplyResult } from './apply-payment-outcome/apply-payment-outcome.handler';
 export { ExpireUnpaidReservationsJob } from './expire-unpaid/expire-unpaid-reservations.job';
 export { BOOK_WITH_SUPPLIER } from './payment-events';
 export { PaymentGateway, PaymentGatewayRejectedError, PaymentGatewayUnavailableError } from './payment-gateway';

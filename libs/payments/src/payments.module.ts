@@ -13,7 +13,7 @@ import { ReconcilePaymentsJob } from './reconcile/reconcile-payments.job';
 import { CreatePaymentIntentOutboxHandler } from './start-payment/create-payment-intent.outbox-handler';
 import { PaymentStarter } from './start-payment/payment-starter';
 import { StartPaymentHandler } from './start-payment/start-payment.handler';
-import { StripePaymentGateway } from './stripe-payment-gateway';
+import { StripePaymentGateway } from './adapters/stripe-payment.gateway';
 
 /** Payments: the Stripe PaymentIntent of each reservation, its expiry and its reconciliation. */
 @Module({

@@ -3,6 +3,14 @@ import { Column, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
 export type SupplierStatus = 'confirmed' | 'pending';
 
 /** What a receipt says, frozen when it is issued (SPEC §7). */
+/** What a receipt is about, apart from the reservation: its number, version, date and supplier status. */
+export interface ReceiptHeading {
+  number: string;
+  version: number;
+  issuedAt: Date;
+  status: SupplierStatus;
+}
+
 export interface ReceiptContent {
   number: string;
   version: number;

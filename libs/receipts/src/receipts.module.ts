@@ -7,6 +7,7 @@ import { OutboxModule } from '@app/outbox';
 import { ReservationsPersistenceModule } from '@app/reservations';
 import { GetReceiptController, GetReceiptHandler } from './get-receipt/get-receipt.controller';
 import { IssueReceiptHandler, IssueReceiptOutboxHandler } from './issue-receipt/issue-receipt.handler';
+import { ReceiptComposer } from './issue-receipt/receipt-composer';
 import { Receipt } from './receipt.entity';
 import { ReceiptMetrics } from './receipt.metrics';
 import { receiptsConfig } from './receipts.config';
@@ -31,6 +32,7 @@ import { SendReceiptEmailHandler, SendReceiptEmailOutboxHandler } from './send-r
     ReceiptMetrics,
     IssueReceiptHandler,
     IssueReceiptOutboxHandler,
+    ReceiptComposer,
     GetReceiptHandler,
     ReceiptPdfRenderer,
     ReceiptMailer,

@@ -2,8 +2,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { TransactionRunner } from '@app/core';
-import { Receipt, ReceiptContent } from './receipt.entity';
+import { Receipt, ReceiptContent, ReceiptHeading, SupplierStatus } from './receipt.entity';
+import { ReceiptMetrics } from './receipt.metrics';
 import { receiptsConfig, ReceiptsConfig } from './receipts.config';
+
+export interface NewReceiptVersion {
+  reservationCode: string;
+  version: number;
+  status: SupplierStatus;
+  issuedAt: Date;
+}
 
 /** Receipts and the claim that keeps a version's e-mail to one sender at a time. */
 @Injectable()
@@ -11,8 +19,35 @@ export class ReceiptsRepository {
   constructor(
     @InjectRepository(Receipt) private readonly receipts: Repository<Receipt>,
     private readonly transactions: TransactionRunner,
+    private readonly metrics: ReceiptMetrics,
     @Inject(receiptsConfig.KEY) private readonly config: ReceiptsConfig,
   ) {}
+
+  /**
+   * Inserts the next version of a reservation's receipt in the caller's transaction and returns
+   * its number. The number comes from the row's id, so the row goes in first under a number
+   * unique until then and gets its number and content in the same transaction. A version issued
+   * already fails the unique (reservation, version) key.
+   */
+  async insertVersion(
+    manager: EntityManager,
+    receipt: NewReceiptVersion,
+    content: (heading: ReceiptHeading) => ReceiptContent,
+  ): Promise<string> {
+    const { reservationCode, version, status, issuedAt } = receipt;
+    const { identifiers } = await manager.insert(Receipt, {
+      reservationCode,
+      version,
+      number: `tmp-${reservationCode}-${version}`,
+      supplierStatus: status,
+      content: '{}',
+      issuedAt,
+    });
+    const number = receiptNumber(issuedAt, Number(identifiers[0].id));
+    await manager.update(Receipt, { id: identifiers[0].id }, { number, content: JSON.stringify(content({ number, version, issuedAt, status })) });
+    this.transactions.afterCommit(manager, () => this.metrics.issued.inc({ supplier_status: status }));
+    return number;
+  }
 
   latestFor(reservationCode: string, manager: EntityManager = this.receipts.manager): Promise<Receipt | null> {
     return manager.findOne(Receipt, { where: { reservationCode }, order: { version: 'DESC' } });
@@ -55,4 +90,9 @@ export class ReceiptsRepository {
   async releaseEmailClaim(id: number): Promise<void> {
     await this.transactions.single((manager) => manager.update(Receipt, { id }, { emailClaimedUntil: null }));
   }
+}
+
+/** `R-2026-000123`: the year of issue and the receipt's id, for humans to read out on the phone. */
+export function receiptNumber(issuedAt: Date, id: number): string {
+  return `R-${issuedAt.getUTCFullYear()}-${String(id).padStart(6, '0')}`;
 }

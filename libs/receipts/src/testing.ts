@@ -1,2 +1,63 @@
-// For scripts/receipt-sample.ts, which renders a sample receipt without the app; not for other libs.
+// The lib's testing entry (@app/receipts/testing): for its specs, the tests and scripts/receipt-sample.ts, which
+// renders sample receipts without the app; not for other libs.
+import { ReceiptContent } from './receipt.entity';
+
 export { ReceiptPdfRenderer } from './render/receipt-pdf.renderer';
+
+/** A receipt confirmed by the supplier, with accents, € and a long office name: docs/receipts/sample-receipt.pdf. */
+export function aReceiptContent(overrides: Partial<ReceiptContent> = {}): ReceiptContent {
+  return {
+    number: 'R-2026-000123',
+    version: 1,
+    issued_at: '2026-11-22T10:15:00.000Z',
+    issuer: {
+      name: 'Reservations API Car Rental',
+      address: ['Calle de Ejemplo 1', '28001 Madrid', 'Spain'],
+      support_email: 'support@reservations.example',
+    },
+    reservation_code: 'K7M2Q9XD',
+    customer: { first_name: 'Ana María', last_name: 'Pérez Łódź-Zürich', email: 'ana.perez@example.com' },
+    supplier: { code: 'HERTZ', name: 'Hertz' },
+    pickup: {
+      office_code: 'GRU-T3',
+      office_name: 'São Paulo Guarulhos Airport, Terminal 3',
+      city: 'São Paulo',
+      at: '2027-03-01T10:00',
+      time_zone: 'America/Sao_Paulo',
+    },
+    dropoff: {
+      office_code: 'GRU-T3',
+      office_name: 'São Paulo Guarulhos Airport, Terminal 3',
+      city: 'São Paulo',
+      at: '2027-03-05T09:30',
+      time_zone: 'America/Sao_Paulo',
+    },
+    car_category: { code: 'CDMR', description: 'Compact, 4-door, manual, air conditioning' },
+    price: { amount: 18950, currency: 'EUR', formatted: '€189.50' },
+    payment_reference: 'pi_3QxSample0123456789',
+    supplier_status: 'confirmed',
+    supplier_confirmation: 'HZ-48213377',
+    supplier_note: null,
+    ...overrides,
+  };
+}
+
+/**
+ * A receipt still pending with the supplier (no confirmation number, a note instead), in pounds, another
+ * customer and office: docs/receipts/sample-receipt-pending.pdf.
+ */
+export function aPendingReceiptContent(overrides: Partial<ReceiptContent> = {}): ReceiptContent {
+  const office = { office_code: 'LHR-T5', office_name: 'London Heathrow Terminal 5', city: 'London' };
+  return aReceiptContent({
+    number: 'R-2026-000124',
+    customer: { first_name: 'Oliver', last_name: 'Brønnum', email: 'oliver@example.co.uk' },
+    supplier: { code: 'EUROPCAR', name: 'Europcar' },
+    pickup: { ...office, at: '2027-06-10T08:00', time_zone: 'Europe/London' },
+    dropoff: { ...office, at: '2027-06-12T18:00', time_zone: 'Europe/London' },
+    price: { amount: 24500, currency: 'GBP', formatted: '£245.00' },
+    supplier_status: 'pending',
+    supplier_confirmation: null,
+    supplier_note: 'Pending with the supplier — your reservation is confirmed by us.',
+    ...overrides,
+  });
+}

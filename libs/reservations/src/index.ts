@@ -1,16 +1,19 @@
 export { RESERVATION_CODE_ALPHABET, RESERVATION_CODE_PATTERN } from './domain/reservation-code';
 export { ALLOWED_TRANSITIONS, progressOf, ReservationStatus } from './domain/reservation-status';
-export { Reservation, ReservationStatusHistory, UNPAID } from './reservation.entity';
-export type { PaymentOutcome } from './reservation.entity';
+export type { PaymentOutcome } from './domain/payment-outcome';
+export { Reservation, UNPAID } from './reservation.entity';
+export { ReservationStatusHistory } from './reservation-status-history.entity';
 export {
+  BookingRunNotDueError,
+  ReservationActionNotAllowedError,
   ReservationChangedConcurrentlyError,
   ReservationNotFoundError,
-  retryOnConcurrentChange,
 } from './reservation.errors';
 export { ReservationsPersistenceModule } from './reservations-persistence.module';
 export { ReservationsRepository } from './reservations.repository';
 export type { PaymentCheck } from './reservations.repository';
 export { AdminReservationView, toAdminReservationView } from './admin/admin-reservation.view';
+export { ListReservationsCommand } from './admin/list-reservations.command';
 export { ReservationsModule } from './reservations.module';
 export { ReservationPaymentStarter } from './create-reservation/reservation-payment-starter';
 export { CustomerLookupQuery } from './get-reservation/get-reservation.controller';

@@ -1,5 +1,5 @@
 import { Reservation } from './reservation.entity';
-import { IllegalTransitionError } from './reservation.errors';
+import { BookingRunNotDueError, IllegalTransitionError, ReservationActionNotAllowedError } from './reservation.errors';
 import { ALLOWED_TRANSITIONS, progressOf, ReservationStatus as S } from './domain/reservation-status';
 import { resolveLocalTime } from './domain/rental-period';
 
@@ -106,6 +106,113 @@ describe('Reservation', () => {
     expect(reservation).toMatchObject({ status: S.EXPIRED, paymentIntentCanceledAt: at });
     expect(reservation.applyPaymentOutcome({ kind: 'canceled' }, 'stripe payment_intent.canceled', new Date())).toBe(false);
     expect(reservation.paymentIntentCanceledAt).toBe(at);
+  });
+
+  describe('booking runs', () => {
+    function awaitingSupplier(status: S = S.PAID, attempts = 0): Reservation {
+      const reservation = aReservation();
+      Object.assign(reservation, { status, supplierAttempts: attempts });
+      return reservation;
+    }
+
+    it('lets the run that follows the latest one start, and calls an older one stale', () => {
+      expect(awaitingSupplier(S.PAID, 0).bookingRunAfter(0)).toBe('due');
+      expect(awaitingSupplier(S.CONFIRMED_INTERNAL, 3).bookingRunAfter(3)).toBe('due');
+      expect(awaitingSupplier(S.CONFIRMED_INTERNAL, 3).bookingRunAfter(2)).toBe('stale');
+    });
+
+    it('has nothing to do for a reservation that does not await the supplier, or whose refund is under way', () => {
+      for (const status of [S.CREATED, S.PAYMENT_IN_PROGRESS, S.EXPIRED, S.SUPPLIER_CONFIRMED, S.REFUNDED]) {
+        expect(awaitingSupplier(status, 0).bookingRunAfter(0)).toBe('nothing_to_do');
+      }
+      const refunding = awaitingSupplier(S.CONFIRMED_INTERNAL, 1);
+      refunding.refundRequestedAt = new Date('2026-11-22T11:00:00Z');
+      expect(refunding.bookingRunAfter(1)).toBe('nothing_to_do');
+    });
+
+    it('counts the next run', () => {
+      const reservation = awaitingSupplier(S.CONFIRMED_INTERNAL, 2);
+      reservation.countBookingRun(3);
+      expect(reservation.supplierAttempts).toBe(3);
+    });
+
+    it('refuses to count a run that is not the next one, and leaves the count alone', () => {
+      const reservation = awaitingSupplier(S.CONFIRMED_INTERNAL, 2);
+      expect(() => reservation.countBookingRun(2)).toThrow(BookingRunNotDueError);
+      expect(() => reservation.countBookingRun(4)).toThrow(BookingRunNotDueError);
+      expect(reservation.supplierAttempts).toBe(2);
+    });
+
+    it('refuses to count a run of a reservation that no longer awaits the supplier', () => {
+      expect(() => awaitingSupplier(S.SUPPLIER_CONFIRMED, 1).countBookingRun(2)).toThrow(BookingRunNotDueError);
+      const refunding = awaitingSupplier(S.CONFIRMED_INTERNAL, 1);
+      refunding.refundRequestedAt = new Date('2026-11-22T11:00:00Z');
+      expect(() => refunding.countBookingRun(2)).toThrow(BookingRunNotDueError);
+      expect(refunding.supplierAttempts).toBe(1);
+    });
+
+    it('schedules a run now on an operator\'s demand, with who asked in the history', () => {
+      const reservation = awaitingSupplier(S.CONFIRMED_INTERNAL, 2);
+      reservation.takePendingChanges();
+      const at = new Date('2026-11-22T12:00:00Z');
+      reservation.retrySupplierBookingNow(at, 'admin:ana');
+      expect(reservation.supplierNextRetryAt).toBe(at);
+      expect(reservation.takePendingChanges()).toEqual([
+        { from: S.CONFIRMED_INTERNAL, to: S.CONFIRMED_INTERNAL, cause: 'operator asked to retry the supplier booking now', actor: 'admin:ana' },
+      ]);
+    });
+
+    it('refuses "retry now" when there is nothing to book, and changes nothing', () => {
+      const at = new Date('2026-11-22T12:00:00Z');
+      const booked = awaitingSupplier(S.SUPPLIER_CONFIRMED, 1);
+      booked.takePendingChanges();
+      expect(() => booked.retrySupplierBookingNow(at, 'admin:ana')).toThrow(
+        new ReservationActionNotAllowedError('Reservation K7M2Q9XD is SUPPLIER_CONFIRMED: there is nothing to book.'),
+      );
+      expect(booked.supplierNextRetryAt).toBeNull();
+      expect(booked.takePendingChanges()).toEqual([]);
+      const refunding = awaitingSupplier(S.CONFIRMED_INTERNAL, 1);
+      refunding.refundRequestedAt = at;
+      expect(() => refunding.retrySupplierBookingNow(at, 'admin:ana')).toThrow(
+        'Reservation K7M2Q9XD is CONFIRMED_INTERNAL with a refund under way: there is nothing to book.',
+      );
+    });
+  });
+
+  describe('refunds', () => {
+    function confirmedInternal(): Reservation {
+      const reservation = aReservation();
+      Object.assign(reservation, { status: S.CONFIRMED_INTERNAL, paymentIntentId: 'pi_123', supplierAttempts: 1 });
+      reservation.takePendingChanges();
+      return reservation;
+    }
+
+    it('refuses a refund of a reservation that is not CONFIRMED_INTERNAL, or was never paid through an intent', () => {
+      const at = new Date('2026-11-22T12:00:00Z');
+      const paid = confirmedInternal();
+      paid.status = S.PAID;
+      expect(() => paid.requestRefund(at, 'admin:ana')).toThrow(
+        new ReservationActionNotAllowedError('Reservation K7M2Q9XD is PAID: only a CONFIRMED_INTERNAL reservation is refunded.'),
+      );
+      const withoutIntent = confirmedInternal();
+      withoutIntent.paymentIntentId = null;
+      expect(() => withoutIntent.requestRefund(at, 'admin:ana')).toThrow(ReservationActionNotAllowedError);
+      expect([paid.refundRequestedAt, withoutIntent.refundRequestedAt]).toEqual([null, null]);
+      expect(paid.takePendingChanges()).toEqual([]);
+    });
+
+    it('is pending from the request until it ends, and refunded without a known supplier booking after', () => {
+      const reservation = confirmedInternal();
+      expect(reservation.refundPending).toBe(false);
+      reservation.requestRefund(new Date('2026-11-22T12:00:00Z'), 'admin:ana');
+      expect(reservation.refundPending).toBe(true);
+      expect(reservation.refundedWithoutSupplierBooking).toBe(false);
+      reservation.refund('re_1', 18950, 'refunded', 'admin:ana');
+      expect(reservation.refundPending).toBe(false);
+      expect(reservation.refundedWithoutSupplierBooking).toBe(true);
+      reservation.keepConfirmationAfterRefund('H1234567', 'HERTZ confirmed after the refund');
+      expect(reservation.refundedWithoutSupplierBooking).toBe(false);
+    });
   });
 
   it('matches the customer e-mail in any case', () => {

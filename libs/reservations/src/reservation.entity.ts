@@ -1,14 +1,8 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { IllegalTransitionError } from './reservation.errors';
+import { BookingRunNotDueError, IllegalTransitionError, ReservationActionNotAllowedError } from './reservation.errors';
 import { canTransition, progressOf, Progress, ReservationStatus } from './domain/reservation-status';
+import { PaymentOutcome } from './domain/payment-outcome';
 import { LocalTime } from './domain/rental-period';
-
-/** What Stripe reports of a payment, reduced to what the lifecycle needs. */
-export type PaymentOutcome =
-  | { kind: 'succeeded' }
-  | { kind: 'failed'; failureMessage: string | null }
-  | { kind: 'processing' }
-  | { kind: 'canceled' };
 
 /**
  * What is known of a refund while it is under way: REQUESTED (asked, answer awaited) or
@@ -325,6 +319,28 @@ export class Reservation {
     return this.status === ReservationStatus.PAID || this.status === ReservationStatus.CONFIRMED_INTERNAL;
   }
 
+  /** May the booking run that follows run `afterAttempt` start? Stale once another run came after it. */
+  bookingRunAfter(afterAttempt: number): 'due' | 'nothing_to_do' | 'stale' {
+    if (!this.awaitsSupplier || this.refundUnderWay) return 'nothing_to_do';
+    return this.supplierAttempts === afterAttempt ? 'due' : 'stale';
+  }
+
+  /** Records that booking run `attempt` happened; only the next run of a reservation still awaiting the supplier. */
+  countBookingRun(attempt: number): void {
+    if (this.bookingRunAfter(attempt - 1) !== 'due') throw new BookingRunNotDueError(this.code, attempt);
+    this.supplierAttempts = attempt;
+  }
+
+  /** An operator asks for a booking run at once; refused when there is nothing to book. */
+  retrySupplierBookingNow(at: Date, actor: string): void {
+    if (!this.awaitsSupplier || this.refundUnderWay) {
+      const state = `${this.status}${this.refundUnderWay ? ' with a refund under way' : ''}`;
+      throw new ReservationActionNotAllowedError(`Reservation ${this.code} is ${state}: there is nothing to book.`);
+    }
+    this.recordOperatorAction('operator asked to retry the supplier booking now', actor);
+    this.supplierNextRetryAt = at;
+  }
+
   /**
    * The supplier booked it under our reference. From PAID or CONFIRMED_INTERNAL to
    * SUPPLIER_CONFIRMED; false when there is nothing to move. While a refund is under way the
@@ -377,12 +393,21 @@ export class Reservation {
     return this.refundRequestedAt !== null;
   }
 
+  /** A refund asked and not yet ended, one way or the other: what SETTLE_REFUND finishes. */
+  get refundPending(): boolean {
+    return this.refundUnderWay && this.status === ReservationStatus.CONFIRMED_INTERNAL;
+  }
+
   /**
    * An operator starts (or repeats) a refund of a reservation no supplier can serve; booking
-   * runs stand aside until it ends. Only a CONFIRMED_INTERNAL reservation is refunded.
+   * runs stand aside until it ends. Only a CONFIRMED_INTERNAL reservation that was paid is refunded.
    */
   requestRefund(at: Date, actor: string): void {
-    if (this.status !== ReservationStatus.CONFIRMED_INTERNAL) throw new IllegalTransitionError(this.status, ReservationStatus.REFUNDED);
+    if (this.status !== ReservationStatus.CONFIRMED_INTERNAL || !this.paymentIntentId) {
+      throw new ReservationActionNotAllowedError(
+        `Reservation ${this.code} is ${this.status}: only a CONFIRMED_INTERNAL reservation is refunded.`,
+      );
+    }
     this.refundRequestedAt ??= at;
     this.refundState ??= 'REQUESTED';
     this.recordOperatorAction(this.refundState === 'UNKNOWN' ? 'refund repeated (outcome unknown)' : 'refund requested', actor);
@@ -390,7 +415,7 @@ export class Reservation {
 
   /** Stripe's answer was lost (timeout, reset, 5xx, 409, 429): it may have refunded. Stays blocked. */
   markRefundOutcomeUnknown(error: string, actor: string): void {
-    if (!this.refundUnderWay || this.status !== ReservationStatus.CONFIRMED_INTERNAL) return;
+    if (!this.refundPending) return;
     this.refundState = 'UNKNOWN';
     this.refundLastError = error.slice(0, 500);
     this.recordOperatorAction(`refund outcome unknown: ${error}`.slice(0, 255), actor);
@@ -401,7 +426,7 @@ export class Reservation {
    * refusal nobody is waiting for (the outbox settled it) flags the reservation.
    */
   abandonRefund(error: string, actor: string, options: { flag: boolean } = { flag: false }): void {
-    if (!this.refundUnderWay || this.status !== ReservationStatus.CONFIRMED_INTERNAL) return;
+    if (!this.refundPending) return;
     this.refundRequestedAt = null;
     this.refundState = null;
     this.refundLastError = error.slice(0, 500);
@@ -418,6 +443,11 @@ export class Reservation {
     this.supplierNextRetryAt = null;
     // A supplier confirmation that raced the refund keeps the flag: that booking must be cancelled.
     this.needsAttention = this.supplierConfirmation !== null;
+  }
+
+  /** Refunded with no supplier booking known: a run may have reached the supplier all the same. */
+  get refundedWithoutSupplierBooking(): boolean {
+    return this.status === ReservationStatus.REFUNDED && !this.supplierConfirmation;
   }
 
   /**
@@ -446,30 +476,4 @@ export class Reservation {
     this.pending = [];
     return changes;
   }
-}
-
-/** Every change of status: from, to, why, who, when. */
-@Entity({ name: 'reservation_status_history' })
-@Index('IX_reservation_status_history_reservation', ['reservationId', 'id'])
-export class ReservationStatusHistory {
-  @PrimaryGeneratedColumn()
-  id!: number;
-
-  @Column({ name: 'reservation_id', type: 'int' })
-  reservationId!: number;
-
-  @Column({ name: 'from_status', type: 'varchar', length: 32, nullable: true })
-  fromStatus!: ReservationStatus | null;
-
-  @Column({ name: 'to_status', type: 'varchar', length: 32 })
-  toStatus!: ReservationStatus;
-
-  @Column({ type: 'varchar', length: 255 })
-  cause!: string;
-
-  @Column({ type: 'varchar', length: 100, nullable: true })
-  actor!: string | null;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
-  createdAt!: Date;
 }

@@ -1,4 +1,4 @@
-import { ConflictError, DomainError, NotFoundError, RuleViolationError } from '@app/core';
+import { ChangedConcurrentlyError, ConflictError, DomainError, NotFoundError, RuleViolationError } from '@app/core';
 import { ReservationStatus } from './domain/reservation-status';
 
 /** A rule of the create request broken; `code` and `field` say which. */
@@ -92,24 +92,10 @@ export class ReservationNotFoundError extends NotFoundError {
 }
 
 /** Another writer changed the reservation since it was read (optimistic lock). */
-export class ReservationChangedConcurrentlyError extends ConflictError {
+export class ReservationChangedConcurrentlyError extends ChangedConcurrentlyError {
   readonly code = 'RESERVATION.CHANGED_CONCURRENTLY';
   constructor(code: string) {
     super(`Reservation ${code} was changed by someone else; reload and decide again.`, { retryAfterSeconds: 1 });
-  }
-}
-
-/**
- * Runs `attempt` again while it loses optimistic-lock races: each run must reload the
- * reservation and decide again. Gives up (rethrows) after `times` losses.
- */
-export async function retryOnConcurrentChange<T>(attempt: () => Promise<T>, times = 5): Promise<T> {
-  for (let race = 1; ; race++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (race >= times || !(error instanceof ReservationChangedConcurrentlyError)) throw error;
-    }
   }
 }
 
@@ -119,5 +105,18 @@ export class IllegalTransitionError extends DomainError {
   readonly kind = 'conflict' as const;
   constructor(from: ReservationStatus, to: ReservationStatus) {
     super(`A reservation cannot go from ${from} to ${to}.`);
+  }
+}
+
+/** An operator's action that the reservation's state does not allow (retry now, refund). */
+export class ReservationActionNotAllowedError extends ConflictError {
+  readonly code = 'RESERVATION.ACTION_NOT_ALLOWED';
+}
+
+/** A booking run counted out of turn: not the next one, or the reservation no longer awaits the supplier. */
+export class BookingRunNotDueError extends ConflictError {
+  readonly code = 'RESERVATION.BOOKING_RUN_NOT_DUE';
+  constructor(code: string, attempt: number) {
+    super(`Booking run ${attempt} of reservation ${code} is not due.`);
   }
 }

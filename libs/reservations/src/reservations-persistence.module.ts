@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { Reservation, ReservationStatusHistory } from './reservation.entity';
+import { Reservation } from './reservation.entity';
+import { ReservationStatusHistory } from './reservation-status-history.entity';
 import { ReservationMetrics } from './reservation.metrics';
 import { ReservationsRepository } from './reservations.repository';
 

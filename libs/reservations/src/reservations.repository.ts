@@ -4,30 +4,47 @@ import { EntityManager, FindOptionsWhere, In, IsNull, LessThan, Not, Repository 
 import { EntitySql, TransactionRunner } from '@app/core';
 import { normalizeReservationCode } from './domain/reservation-code';
 import { ReservationStatus } from './domain/reservation-status';
-import { Reservation, ReservationStatusHistory } from './reservation.entity';
+import { Reservation } from './reservation.entity';
+import { ReservationStatusHistory } from './reservation-status-history.entity';
 import { ReservationChangedConcurrentlyError } from './reservation.errors';
 import { ReservationMetrics } from './reservation.metrics';
 
-/** Columns a status change may touch; the rest of a reservation is written once. */
-const MUTABLE_COLUMNS = [
-  'status',
-  'paymentIntentId',
-  'paymentClientSecret',
-  'paymentFailureMessage',
-  'supplierConfirmation',
-  'paidAt',
-  'needsAttention',
-  'supplierAttempts',
-  'supplierLastError',
-  'supplierNextRetryAt',
-  'supplierRejectedAt',
-  'paymentIntentCanceledAt',
-  'refundRequestedAt',
-  'refundState',
-  'refundLastError',
-  'refundId',
-  'refundedAmount',
-] as const;
+/**
+ * The columns `saveChanges` does not write: the request's data (written once by the insert),
+ * the reconciliation's own mark (`takeForPaymentCheck`), and the row's identity, version and
+ * timestamps. Every other column of the entity is saved, a new one included.
+ */
+export const WRITTEN_ONCE_OR_APART: readonly (keyof Reservation & string)[] = [
+  'id',
+  'code',
+  'idempotencyKey',
+  'idempotencyFingerprint',
+  'supplierCode',
+  'pickupOfficeCode',
+  'pickupLocal',
+  'pickupTimeZone',
+  'pickupAt',
+  'dropoffOfficeCode',
+  'dropoffLocal',
+  'dropoffTimeZone',
+  'dropoffAt',
+  'carCategoryCode',
+  'customerFirstName',
+  'customerLastName',
+  'customerEmail',
+  'customerPhone',
+  'amount',
+  'currency',
+  'paymentCheckedAt',
+  'lockVersion',
+  'createdAt',
+  'updatedAt',
+];
+
+interface SaveStatement {
+  sql: string;
+  properties: (keyof Reservation & string)[];
+}
 
 /**
  * What the payment reconciliation looks for: CREATED without a PaymentIntent (Stripe was down
@@ -151,13 +168,9 @@ export class ReservationsRepository {
    * `ReservationChangedConcurrentlyError` and must reload and decide again.
    */
   async saveChanges(manager: EntityManager, reservation: Reservation, now: Date): Promise<void> {
-    const column = (property: keyof Reservation & string) => reservationSql.column(manager, property);
-    const assignments = [...MUTABLE_COLUMNS, 'updatedAt'].map((property) => `${column(property as keyof Reservation & string)} = ?`);
-    const sql =
-      `UPDATE ${reservationSql.table(manager)} SET ${assignments.join(', ')}, ${column('lockVersion')} = ${column('lockVersion')} + 1 ` +
-      `WHERE ${column('id')} = ? AND ${column('lockVersion')} = ?`;
+    const { sql, properties } = reservationSql.statement(manager, 'saveChanges', () => this.saveStatement(manager));
     const parameters = [
-      ...MUTABLE_COLUMNS.map((property) => reservationSql.value(manager, property, reservation[property])),
+      ...properties.map((property) => reservationSql.value(manager, property, reservation[property])),
       reservationSql.value(manager, 'updatedAt', now),
       reservation.id,
       reservation.lockVersion,
@@ -168,6 +181,16 @@ export class ReservationsRepository {
     reservation.lockVersion += 1;
     reservation.updatedAt = now;
     await this.writeHistory(manager, reservation, now);
+  }
+
+  private saveStatement(manager: EntityManager): SaveStatement {
+    const column = (property: keyof Reservation & string) => reservationSql.column(manager, property);
+    const properties = reservationSql.propertiesExcept(manager, WRITTEN_ONCE_OR_APART);
+    const assignments = [...properties, 'updatedAt' as const].map((property) => `${column(property)} = ?`);
+    const sql =
+      `UPDATE ${reservationSql.table(manager)} SET ${assignments.join(', ')}, ${column('lockVersion')} = ${column('lockVersion')} + 1 ` +
+      `WHERE ${column('id')} = ? AND ${column('lockVersion')} = ?`;
+    return { sql, properties };
   }
 
   private async writeHistory(manager: EntityManager, reservation: Reservation, at: Date): Promise<void> {

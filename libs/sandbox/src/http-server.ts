@@ -34,3 +34,21 @@ export class SandboxHttpServer {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   }
 }
+
+/** The whole request body as text: the simulators parse it their own way (form, JSON, XML). */
+export function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => resolve(body));
+  });
+}
+
+/**
+ * A server that never answers, as a timeout fault: the socket is cut after `delayMs` (or by
+ * `stop()`). The timer is unref'd so that a hung request never keeps the process alive.
+ */
+export function hang(res: ServerResponse, delayMs = 30_000): void {
+  setTimeout(() => res.socket?.destroy(), delayMs).unref();
+}

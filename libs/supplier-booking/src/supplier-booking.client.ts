@@ -14,7 +14,7 @@ import {
   wrap,
 } from 'cockatiel';
 import { SupplierAnswer, SupplierBookingRequest, SupplierExchange, SupplierUnavailableError } from './supplier-gateway';
-import { SupplierGateways } from './supplier-gateways';
+import { SupplierGatewayRegistry } from './adapters/supplier-gateway.registry';
 
 /** One call to a supplier as we record it (`reservation_supplier_requests`), before masking. */
 export interface SupplierCallRecord {
@@ -70,7 +70,7 @@ export class SupplierBookingClient {
   private readonly breakers = new Map<string, CircuitBreakerPolicy>();
 
   constructor(
-    private readonly gateways: SupplierGateways,
+    private readonly gateways: SupplierGatewayRegistry,
     private readonly settings: ResilienceSettings,
     private readonly observe: SupplierCallObserver = () => undefined,
   ) {}

@@ -11,14 +11,18 @@ import {
   CheckSupplierAfterRefundOutboxHandler,
   RetrySupplierBookingOutboxHandler,
 } from './book-with-supplier/booking.outbox-handlers';
-import { MoneySafetyCheck } from './operators/money-safety.check';
-import { RefundReservationHandler } from './operators/refund-reservation.handler';
-import { SettleRefundOutboxHandler } from './operators/settle-refund.outbox-handler';
-import { StripeRefunds } from './operators/stripe-refunds';
-import { RetrySupplierBookingNowHandler } from './operators/retry-supplier-booking-now.handler';
-import { SupplierBookingAdminController } from './operators/supplier-booking-admin.controller';
+import { MoneySafetyCheck } from './money-safety/money-safety.check';
+import { MoneySafetyController } from './money-safety/money-safety.controller';
+import { RefundReservationController } from './refund/refund-reservation.controller';
+import { RefundReservationHandler } from './refund/refund-reservation.handler';
+import { SettleRefundOutboxHandler } from './refund/settle-refund.outbox-handler';
+import { StripeRefunds } from './refund/stripe-refunds';
+import { RetrySupplierBookingNowController } from './retry-supplier-booking/retry-supplier-booking-now.controller';
+import { RetrySupplierBookingNowHandler } from './retry-supplier-booking/retry-supplier-booking-now.handler';
 import { SupplierBookingClient } from './supplier-booking.client';
-import { SupplierGateways } from './supplier-gateways';
+import { SupplierCircuitsController } from './supplier-circuits.controller';
+import { SupplierRequestsRepository } from './supplier-requests.repository';
+import { SupplierGatewayRegistry } from './adapters/supplier-gateway.registry';
 import { SupplierMetrics } from './supplier.metrics';
 import { ReservationSupplierRequest } from './supplier-request.entity';
 import { suppliersConfig, SuppliersConfig } from './suppliers.config';
@@ -34,20 +38,27 @@ import { suppliersConfig, SuppliersConfig } from './suppliers.config';
     PaymentsModule,
     ReservationsPersistenceModule,
   ],
-  controllers: [SupplierBookingAdminController],
+  // In this order, the order of their routes in the OpenAPI document.
+  controllers: [
+    RetrySupplierBookingNowController,
+    RefundReservationController,
+    MoneySafetyController,
+    SupplierCircuitsController,
+  ],
   providers: [
-    { provide: SupplierGateways, inject: [suppliersConfig.KEY], useFactory: (config: SuppliersConfig) => new SupplierGateways(config) },
+    { provide: SupplierGatewayRegistry, inject: [suppliersConfig.KEY], useFactory: (config: SuppliersConfig) => new SupplierGatewayRegistry(config) },
     SupplierMetrics,
     {
       provide: SupplierBookingClient,
-      inject: [SupplierGateways, suppliersConfig.KEY, SupplierMetrics],
-      useFactory: (gateways: SupplierGateways, config: SuppliersConfig, metrics: SupplierMetrics) => {
+      inject: [SupplierGatewayRegistry, suppliersConfig.KEY, SupplierMetrics],
+      useFactory: (gateways: SupplierGatewayRegistry, config: SuppliersConfig, metrics: SupplierMetrics) => {
         const settings = { timeoutMs: config.timeoutMs, breaker: config.breaker, inCallRetries: 2 };
         const client = new SupplierBookingClient(gateways, settings, (supplier, call) => metrics.observeCall(supplier, call));
         metrics.watchCircuits(() => client.circuitStates());
         return client;
       },
     },
+    SupplierRequestsRepository,
     BookWithSupplierHandler,
     BookWithSupplierOutboxHandler,
     RetrySupplierBookingOutboxHandler,

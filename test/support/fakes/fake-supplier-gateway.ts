@@ -3,7 +3,7 @@ import {
   SupplierBookingRequest,
   SupplierCallContext,
   SupplierGateway,
-  SupplierGateways,
+  SupplierGatewayRegistry,
   SupplierUnavailableError,
 } from '@app/supplier-booking';
 import { Gate } from './gate';
@@ -80,13 +80,13 @@ export class FakeSupplierGateway extends SupplierGateway {
     for (const booking of this.liveBookings(reference)) booking.cancelled = true;
   }
 
-  /** A SupplierGateways registry in which every supplier code is this fake. */
-  registry(codes: string[] = ['HERTZ', 'BUDGET', 'EUROPCAR']): SupplierGateways {
-    const registry: Pick<SupplierGateways, 'for' | 'codes'> = {
+  /** A registry in which every supplier code is this fake. */
+  registry(codes: string[] = ['HERTZ', 'BUDGET', 'EUROPCAR']): SupplierGatewayRegistry {
+    const registry: Pick<SupplierGatewayRegistry, 'for' | 'codes'> = {
       for: () => this,
       codes: () => [...codes],
     };
-    return registry as SupplierGateways;
+    return registry as SupplierGatewayRegistry;
   }
 
   async book(request: SupplierBookingRequest, context?: SupplierCallContext): Promise<SupplierAnswer> {

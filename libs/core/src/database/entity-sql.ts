@@ -4,6 +4,7 @@ interface PerDataSource {
   metadata: EntityMetadata;
   selectAll: string;
   inserts: Map<string, string>;
+  statements: Map<string, unknown>;
 }
 
 /**
@@ -46,6 +47,24 @@ export class EntitySql<T extends ObjectLiteral> {
       column.setEntityValue(entity, manager.connection.driver.prepareHydratedValue(row[column.databaseName], column));
     }
     return entity;
+  }
+
+  /**
+   * The entity's properties from its metadata, less `except`: a column added to the entity is
+   * in the list without anyone keeping it in step.
+   */
+  propertiesExcept(manager: EntityManager, except: readonly string[]): (keyof T & string)[] {
+    const skipped = new Set(except);
+    return this.metadata(manager)
+      .columns.map((column) => column.propertyName as keyof T & string)
+      .filter((property) => !skipped.has(property));
+  }
+
+  /** A statement (or anything derived from the metadata) built once per data source under `key`. */
+  statement<S>(manager: EntityManager, key: string, build: () => S): S {
+    const { statements } = this.prepared(manager);
+    if (!statements.has(key)) statements.set(key, build());
+    return statements.get(key) as S;
   }
 
   /** Inserts one row of the given properties; returns the generated id, if any. */
@@ -91,7 +110,7 @@ export class EntitySql<T extends ObjectLiteral> {
       const metadata = manager.connection.getMetadata(this.target);
       const escape = (name: string) => manager.connection.driver.escape(name);
       const columns = metadata.columns.map((column) => escape(column.databaseName)).join(', ');
-      prepared = { metadata, selectAll: `SELECT ${columns} FROM ${escape(metadata.tableName)}`, inserts: new Map() };
+      prepared = { metadata, selectAll: `SELECT ${columns} FROM ${escape(metadata.tableName)}`, inserts: new Map(), statements: new Map() };
       this.cache.set(manager.connection, prepared);
     }
     return prepared;

@@ -2,17 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Mutex } from 'async-mutex';
 import { DataSource, EntityManager } from 'typeorm';
-import { isDeadlockOrLockTimeout } from '../errors';
 import { DatabaseKind } from './data-source-options';
 
 export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
 
-const MAX_DEADLOCK_RETRIES = 3;
-
 /**
  * The one way to write: `run(manager => …)` opens a transaction and hands its manager to the
- * caller, who passes it on explicitly. On MySQL a deadlock victim is retried a few times.
- * SQLite has one connection, so concurrent transactions would interleave on it: there, writes
+ * caller, who passes it on explicitly. It never retries: a caller whose transaction may lose a
+ * race (an optimistic lock, a deadlock) wraps the whole `run` in `retryLostRaces`, where it can
+ * be seen (ADR 0012). SQLite has one connection, so concurrent transactions would interleave on it: there, writes
  * are queued behind a mutex (the embedded default is single-writer by design).
  */
 @Injectable()
@@ -27,7 +25,7 @@ export class TransactionRunner {
 
   async run<T>(work: (manager: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
     const hooks: (() => void)[] = [];
-    const result = await this.runWithRetries(isolation, (manager) => {
+    const result = await this.transaction(isolation, (manager) => {
       hooks.length = 0;
       this.afterCommitHooks.set(manager, hooks);
       return work(manager);
@@ -55,20 +53,10 @@ export class TransactionRunner {
     return work(this.dataSource.manager);
   }
 
-  private async runWithRetries<T>(
-    isolation: IsolationLevel | undefined,
-    work: (manager: EntityManager) => Promise<T>,
-  ): Promise<T> {
+  private transaction<T>(isolation: IsolationLevel | undefined, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (this.kind === 'sqlite') {
       return this.sqliteWriter.runExclusive(() => this.dataSource.transaction(work));
     }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await (isolation ? this.dataSource.transaction(isolation, work) : this.dataSource.transaction(work));
-      } catch (error) {
-        if (attempt >= MAX_DEADLOCK_RETRIES || !isDeadlockOrLockTimeout(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
-      }
-    }
+    return isolation ? this.dataSource.transaction(isolation, work) : this.dataSource.transaction(work);
   }
 }

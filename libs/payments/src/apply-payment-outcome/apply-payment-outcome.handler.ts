@@ -1,37 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Clock, TransactionRunner } from '@app/core';
+import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
 import { Outbox } from '@app/outbox';
-import {
-  PaymentOutcome,
-  Reservation,
-  ReservationsRepository,
-  ReservationStatus,
-  retryOnConcurrentChange,
-} from '@app/reservations';
+import { PaymentOutcome, ReservationsRepository, ReservationStatus } from '@app/reservations';
 import { BOOK_WITH_SUPPLIER } from '../payment-events';
 
-export type ApplyResult = 'applied' | 'ignored' | 'unknown_reservation' | 'duplicate';
+export type ApplyResult = 'applied' | 'ignored' | 'unknown_reservation';
 
 export interface ApplyPaymentOutcome {
   reservationCode: string;
   paymentIntentId: string;
   outcome: PaymentOutcome;
   cause: string;
-  /**
-   * Runs first, in the same transaction (the webhook records its event id there); returning
-   * false means "seen already" and changes nothing.
-   */
-  before?: (manager: EntityManager) => Promise<boolean>;
-  /** Runs last, in the same transaction, with the result. */
-  after?: (manager: EntityManager, result: ApplyResult) => Promise<void>;
 }
 
 /**
  * The one code path from "Stripe says this of a payment" to the reservation: used by the
  * webhook, the reconciliation and the cancellation of expired reservations. The status change
- * and the BOOK_WITH_SUPPLIER event commit together; a lost optimistic-lock race reloads and
- * decides again (`retryOnConcurrentChange`).
+ * and the BOOK_WITH_SUPPLIER event commit together. `apply` runs in the caller's transaction
+ * (the webhook's, which records the event in it); `execute` opens one of its own and runs it
+ * again when it loses a race (`retryLostRaces`): each run reloads the reservation and decides again.
  */
 @Injectable()
 export class ApplyPaymentOutcomeHandler {
@@ -43,18 +31,12 @@ export class ApplyPaymentOutcomeHandler {
   ) {}
 
   execute(input: ApplyPaymentOutcome): Promise<ApplyResult> {
-    return retryOnConcurrentChange(() =>
-      this.transactions.run(async (manager) => {
-        if (input.before && !(await input.before(manager))) return 'duplicate';
-        const reservation = await this.reservations.findByCode(input.reservationCode, manager);
-        const result = reservation ? await this.apply(manager, reservation, input) : 'unknown_reservation';
-        await input.after?.(manager, result);
-        return result;
-      }),
-    );
+    return retryLostRaces.execute(() => this.transactions.run((manager) => this.apply(manager, input)));
   }
 
-  private async apply(manager: EntityManager, reservation: Reservation, input: ApplyPaymentOutcome): Promise<ApplyResult> {
+  async apply(manager: EntityManager, input: ApplyPaymentOutcome): Promise<ApplyResult> {
+    const reservation = await this.reservations.findByCode(input.reservationCode, manager);
+    if (!reservation) return 'unknown_reservation';
     const knew = reservation.paymentIntentId === input.paymentIntentId;
     if (!knew && !reservation.attachPaymentIntent(input.paymentIntentId, null)) return 'ignored';
     const now = this.clock.now();

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock, TransactionRunner } from '@app/core';
+import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
 import { Outbox } from '@app/outbox';
-import { ReservationsRepository, retryOnConcurrentChange, UNPAID } from '@app/reservations';
+import { ReservationsRepository, UNPAID } from '@app/reservations';
 import { CANCEL_PAYMENT_INTENT } from '../payment-events';
 import { paymentsConfig, PaymentsConfig } from '../payments.config';
 
@@ -36,7 +36,7 @@ export class ExpireUnpaidReservationsJob {
 
   /** Expires one reservation if it is still unpaid; a lost race reloads and decides again. */
   expire(code: string, cutoff: Date): Promise<boolean> {
-    return retryOnConcurrentChange(() =>
+    return retryLostRaces.execute(() =>
       this.transactions.run(async (manager) => {
         const reservation = await this.reservations.findByCode(code, manager);
         if (!reservation || reservation.createdAt > cutoff) return false;

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Clock, TransactionRunner } from '@app/core';
-import { Reservation, ReservationsRepository, retryOnConcurrentChange, UNPAID } from '@app/reservations';
+import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
+import { Reservation, ReservationsRepository, UNPAID } from '@app/reservations';
 import { PaymentGateway } from '../payment-gateway';
 
 /** Stripe's idempotency key for a reservation's one PaymentIntent. */
@@ -33,7 +33,7 @@ export class StartPaymentHandler {
       currency: reservation.currency,
       idempotencyKey: paymentIntentKey(reservation.code),
     });
-    return retryOnConcurrentChange(() =>
+    return retryLostRaces.execute(() =>
       this.transactions.run(async (manager) => {
         const current = (await this.reservations.findByCode(reservation.code, manager))!;
         if (current.attachPaymentIntent(intent.id, intent.clientSecret)) {

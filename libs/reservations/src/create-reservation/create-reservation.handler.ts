@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CatalogRepository, CatalogSnapshot, Office } from '@app/catalog';
-import { Clock, IdempotencyKeyReusedError, isUniqueViolation, TransactionRunner } from '@app/core';
+import { Clock, IdempotencyKeyReusedError, isUniqueViolation, retryLostRaces, TransactionRunner } from '@app/core';
 import { checkChargeableAmount } from '../domain/chargeable-amount';
 import { generateReservationCode } from '../domain/reservation-code';
 import { checkRentalPeriod, LocalTime, resolveLocalTime } from '../domain/rental-period';
@@ -53,11 +53,13 @@ export class CreateReservationHandler {
     for (let attempt = 1; ; attempt++) {
       const reservation = newReservation(input, pickup, dropoff, now);
       try {
-        return await this.transactions.run(async (manager) => {
-          await this.reservations.insert(manager, reservation);
-          await this.payment.scheduleSafetyNet(manager, reservation, now);
-          return reservation;
-        });
+        return await retryLostRaces.execute(() =>
+          this.transactions.run(async (manager) => {
+            await this.reservations.insert(manager, reservation);
+            await this.payment.scheduleSafetyNet(manager, reservation, now);
+            return reservation;
+          }),
+        );
       } catch (error) {
         if (input.idempotencyKey && isUniqueViolation(error, 'UQ_reservations_idempotency_key', 'reservations.idempotency_key')) {
           // The same request ran before and its answer was lost (a crash): return what it created.

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
-import { SandboxHttpServer } from '../http-server';
+import { hang, readBody, SandboxHttpServer } from '../http-server';
 
 export type SimulatedSupplier = 'HERTZ' | 'BUDGET' | 'EUROPCAR';
 
@@ -231,19 +231,6 @@ export class SupplierSimulator {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => resolve(body));
-  });
-}
-
 function reply(res: ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'Content-Type': type }).end(body);
-}
-
-function hang(res: ServerResponse, holdMs: number): void {
-  setTimeout(() => res.socket?.destroy(), holdMs).unref();
 }

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Stripe from 'stripe';
-import { EntityManager } from 'typeorm';
-import { Clock, EntitySql, isUniqueViolation, TransactionRunner } from '@app/core';
-import { ApplyPaymentOutcomeHandler, stripeConfig, StripeConfig } from '@app/payments';
+import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
+import { ApplyPaymentOutcome, ApplyPaymentOutcomeHandler, stripeConfig, StripeConfig } from '@app/payments';
 import { PaymentOutcome } from '@app/reservations';
-import { StripeWebhookEvent } from '../stripe-webhook-event.entity';
+import { StripeWebhookEventsRepository } from '../stripe-webhook-events.repository';
 import { StripeWebhookMetrics } from '../stripe-webhook.metrics';
 import { WebhookSignatureInvalidError } from '../stripe-webhook.errors';
 
@@ -12,8 +11,6 @@ import { WebhookSignatureInvalidError } from '../stripe-webhook.errors';
 const TOLERANCE_SECONDS = 300;
 
 export type EventOutcome = 'applied' | 'ignored' | 'unknown_reservation' | 'duplicate' | 'ignored_type' | 'not_ours';
-
-const webhookEventSql = new EntitySql(StripeWebhookEvent);
 
 /** The event types that speak of a payment, and what each means for the reservation. */
 const OUTCOME_BY_TYPE: Partial<Record<string, (intent: Stripe.PaymentIntent) => PaymentOutcome>> = {
@@ -26,10 +23,25 @@ const OUTCOME_BY_TYPE: Partial<Record<string, (intent: Stripe.PaymentIntent) => 
   'payment_intent.canceled': () => ({ kind: 'canceled' }),
 };
 
+/** What a verified event says of one of our payments, or undefined when it says nothing of one. */
+function paymentOf(event: Stripe.Event): ApplyPaymentOutcome | undefined {
+  const toOutcome = OUTCOME_BY_TYPE[event.type];
+  if (!toOutcome) return undefined;
+  const intent = event.data.object as Stripe.PaymentIntent;
+  const reservationCode = intent.metadata?.reservation_code;
+  if (!reservationCode) return undefined;
+  return {
+    reservationCode,
+    paymentIntentId: intent.id,
+    outcome: toOutcome(intent),
+    cause: `stripe ${event.type} ${event.id}`,
+  };
+}
+
 /**
- * Verifies a Stripe event on its raw body, records its id once, and hands what it says of the
- * payment to the code path shared with the reconciliation — the event record, the status
- * change and any outbox event in one transaction.
+ * Verifies a Stripe event on its raw body, then, in one transaction: records its id (a
+ * redelivery stops there), applies what it says of the payment through the code path shared
+ * with the reconciliation (the status change and any outbox event), and records the outcome.
  */
 @Injectable()
 export class ReceiveStripeEventHandler {
@@ -38,6 +50,7 @@ export class ReceiveStripeEventHandler {
 
   constructor(
     private readonly applyOutcome: ApplyPaymentOutcomeHandler,
+    private readonly events: StripeWebhookEventsRepository,
     private readonly transactions: TransactionRunner,
     private readonly clock: Clock,
     private readonly metrics: StripeWebhookMetrics,
@@ -57,45 +70,28 @@ export class ReceiveStripeEventHandler {
     return outcome;
   }
 
-  private async receive(event: Stripe.Event): Promise<EventOutcome> {
-    const toOutcome = OUTCOME_BY_TYPE[event.type];
-    const intent = toOutcome ? (event.data.object as Stripe.PaymentIntent) : undefined;
-    const reservationCode = intent?.metadata?.reservation_code;
-    // A concurrent delivery of the same event waits on this insert's key, then finds it taken.
-    const record = (manager: EntityManager, outcome: EventOutcome) =>
-      webhookEventSql.insert(manager, {
-        eventId: event.id,
-        type: event.type.slice(0, 100),
-        paymentIntentId: intent?.id ?? null,
-        reservationCode: reservationCode?.slice(0, 8) ?? null,
-        outcome,
-        receivedAt: this.clock.now(),
-      });
-
-    try {
-      if (!toOutcome || !intent || !reservationCode) {
-        // Acknowledged and ignored: other event types, and intents that are not ours.
-        const outcome = intent ? 'not_ours' : 'ignored_type';
-        await this.transactions.run((manager) => record(manager, outcome));
-        return outcome;
-      }
-      return await this.applyOutcome.execute({
-        reservationCode,
-        paymentIntentId: intent.id,
-        outcome: toOutcome(intent),
-        cause: `stripe ${event.type} ${event.id}`,
-        before: async (manager) => {
-          await record(manager, 'applied');
-          return true;
-        },
-        after: async (manager, outcome) => {
-          if (outcome !== 'applied') await manager.update(StripeWebhookEvent, { eventId: event.id }, { outcome });
-        },
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) return 'duplicate';
-      throw error;
-    }
+  private receive(event: Stripe.Event): Promise<EventOutcome> {
+    const payment = paymentOf(event);
+    const intent = OUTCOME_BY_TYPE[event.type] ? (event.data.object as Stripe.PaymentIntent) : undefined;
+    // Acknowledged and ignored: other event types, and intents that are not ours.
+    const unapplied: EventOutcome = intent ? 'not_ours' : 'ignored_type';
+    return retryLostRaces.execute(() =>
+      this.transactions.run(async (manager) => {
+        const first = await this.events.recordFirstDelivery(manager, {
+          eventId: event.id,
+          type: event.type.slice(0, 100),
+          paymentIntentId: intent?.id ?? null,
+          reservationCode: payment?.reservationCode.slice(0, 8) ?? null,
+          outcome: payment ? 'applied' : unapplied,
+          receivedAt: this.clock.now(),
+        });
+        if (!first) return 'duplicate';
+        if (!payment) return unapplied;
+        const result = await this.applyOutcome.apply(manager, payment);
+        if (result !== 'applied') await this.events.setOutcome(manager, event.id, result);
+        return result;
+      }),
+    );
   }
 
   private verify(rawBody: Buffer | undefined, signature: string | undefined): Stripe.Event {

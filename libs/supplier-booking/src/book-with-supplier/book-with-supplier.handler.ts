@@ -1,13 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Clock, EntitySql, TransactionRunner } from '@app/core';
+import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
 import { backoffCeilingMs, Outbox } from '@app/outbox';
-import { Reservation, ReservationsRepository, ReservationStatus, retryOnConcurrentChange } from '@app/reservations';
+import { Reservation, ReservationsRepository, ReservationStatus } from '@app/reservations';
 import { ISSUE_RECEIPT, RETRY_SUPPLIER_BOOKING } from '../booking-events';
-import { maskPersonalData } from '../masking';
 import { BookingRun, SupplierBookingClient } from '../supplier-booking.client';
 import { SupplierBookingRequest } from '../supplier-gateway';
-import { ReservationSupplierRequest } from '../supplier-request.entity';
+import { SupplierRequestsRepository } from '../supplier-requests.repository';
 import { suppliersConfig, SuppliersConfig } from '../suppliers.config';
 
 export type BookingOutcome =
@@ -29,8 +28,6 @@ export interface BookWithSupplier {
   lookupFirst: boolean;
 }
 
-const requestSql = new EntitySql(ReservationSupplierRequest);
-
 /**
  * One booking run: calls the supplier (outside any transaction), then in one transaction
  * records every call, moves the reservation (PAID → SUPPLIER_CONFIRMED, or → CONFIRMED_INTERNAL
@@ -44,6 +41,7 @@ export class BookWithSupplierHandler {
 
   constructor(
     private readonly reservations: ReservationsRepository,
+    private readonly requests: SupplierRequestsRepository,
     private readonly transactions: TransactionRunner,
     private readonly outbox: Outbox,
     private readonly clock: Clock,
@@ -54,8 +52,8 @@ export class BookWithSupplierHandler {
   async execute(input: BookWithSupplier): Promise<BookingOutcome> {
     const reservation = await this.reservations.findByCode(input.reservationCode);
     if (!reservation) return 'unknown_reservation';
-    if (!reservation.awaitsSupplier || reservation.refundUnderWay) return 'nothing_to_do';
-    if (reservation.supplierAttempts !== input.afterAttempt) return 'stale';
+    const due = reservation.bookingRunAfter(input.afterAttempt);
+    if (due !== 'due') return due;
 
     const attempt = reservation.supplierAttempts + 1;
     const run = await this.client.book(reservation.supplierCode, bookingRequestOf(reservation), {
@@ -64,12 +62,12 @@ export class BookWithSupplierHandler {
     // The first try writes on the copy read before the call (the conditional update checks it
     // is still current: one read less per booking); a lost race reloads and decides again.
     let current: Reservation | null = reservation;
-    const outcome = await retryOnConcurrentChange(() =>
+    const outcome = await retryLostRaces.execute(() =>
       this.transactions.run(async (manager) => {
         const fresh = current ?? (await this.reservations.findByCode(input.reservationCode, manager));
         current = null;
         if (!fresh) return 'unknown_reservation';
-        await this.record(manager, fresh, attempt, run);
+        await this.requests.record(manager, fresh, attempt, run.calls);
         return this.apply(manager, fresh, attempt, run);
       }),
     );
@@ -87,8 +85,7 @@ export class BookWithSupplierHandler {
 
     // Another run got there first, or an operator refunded meanwhile: only a booking still
     // counts, and one the customer no longer pays for is kept and flagged, never dropped.
-    const current = reservation.supplierAttempts === attempt - 1 && reservation.awaitsSupplier && !reservation.refundUnderWay;
-    if (!current) {
+    if (reservation.bookingRunAfter(attempt - 1) !== 'due') {
       if (result.outcome !== 'confirmed') return 'stale';
       const cause = `${supplier} confirmed ${result.confirmationNumber}`;
       if (reservation.status === ReservationStatus.REFUNDED) {
@@ -103,7 +100,7 @@ export class BookWithSupplierHandler {
       return moved ? 'confirmed' : reservation.refundUnderWay ? 'confirmed_after_refund' : 'stale';
     }
 
-    reservation.supplierAttempts = attempt;
+    reservation.countBookingRun(attempt);
     let outcome: BookingOutcome;
     switch (result.outcome) {
       case 'confirmed':
@@ -143,13 +140,13 @@ export class BookWithSupplierHandler {
    */
   async checkAfterRefund(reservationCode: string): Promise<'booked_after_refund' | 'not_booked' | 'nothing_to_do'> {
     const reservation = await this.reservations.findByCode(reservationCode);
-    if (!reservation || reservation.status !== ReservationStatus.REFUNDED || reservation.supplierConfirmation) return 'nothing_to_do';
+    if (!reservation?.refundedWithoutSupplierBooking) return 'nothing_to_do';
     const run = await this.client.lookup(reservation.supplierCode, bookingRequestOf(reservation));
     const result = run.result;
-    await retryOnConcurrentChange(() =>
+    await retryLostRaces.execute(() =>
       this.transactions.run(async (manager) => {
         const fresh = (await this.reservations.findByCode(reservationCode, manager))!;
-        await this.record(manager, fresh, fresh.supplierAttempts, run);
+        await this.requests.record(manager, fresh, fresh.supplierAttempts, run.calls);
         if (result.outcome !== 'confirmed') return;
         const cause = `${fresh.supplierCode} holds booking ${result.confirmationNumber} after the refund: cancel the supplier booking`;
         if (fresh.keepConfirmationAfterRefund(result.confirmationNumber, cause)) await this.reservations.saveChanges(manager, fresh, this.clock.now());
@@ -180,33 +177,6 @@ export class BookWithSupplierHandler {
       // The receipts slice handles it; a process without that slice (the CLI) may still enqueue it.
       parkUntilHandled: true,
     });
-  }
-
-  private async record(manager: EntityManager, reservation: Reservation, attempt: number, run: Pick<BookingRun, 'calls'>): Promise<void> {
-    const personal = [
-      reservation.customerFirstName,
-      reservation.customerLastName,
-      `${reservation.customerFirstName} ${reservation.customerLastName}`,
-      reservation.customerEmail,
-      reservation.customerPhone,
-    ];
-    const createdAt = this.clock.now();
-    for (const [index, call] of run.calls.entries()) {
-      await requestSql.insert(manager, {
-        reservationCode: reservation.code,
-        supplierCode: reservation.supplierCode,
-        attempt,
-        callIndex: index + 1,
-        operation: call.operation,
-        requestBody: maskPersonalData(call.exchange?.requestBody ?? null, personal),
-        responseStatus: call.exchange?.responseStatus ?? null,
-        responseBody: maskPersonalData(call.exchange?.responseBody ?? null, personal),
-        outcome: call.outcome,
-        error: call.error ? maskPersonalData(call.error, personal)!.slice(0, 500) : null,
-        latencyMs: call.latencyMs,
-        createdAt,
-      });
-    }
   }
 }
 

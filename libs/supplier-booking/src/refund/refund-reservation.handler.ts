@@ -4,7 +4,7 @@ import { Outbox } from '@app/outbox';
 import { BOOK_WITH_SUPPLIER } from '@app/payments';
 import { Reservation, ReservationChangedConcurrentlyError, ReservationsRepository, ReservationStatus } from '@app/reservations';
 import { RETRY_SUPPLIER_BOOKING, SETTLE_REFUND, SettleRefundPayload } from '../booking-events';
-import { BookingRunInProgressError, OperatorActionNotAllowedError, OperatorReservationNotFoundError, RefundFailedError } from './operator.errors';
+import { BookingRunInProgressError, OperatorReservationNotFoundError, RefundFailedError } from '../supplier-booking.errors';
 import { StripeRefunds } from './stripe-refunds';
 
 export interface RefundReservation {
@@ -47,16 +47,12 @@ export class RefundReservationHandler {
       const reservation = await this.reservations.findByCode(input.reservationCode, manager);
       if (!reservation) throw new OperatorReservationNotFoundError(input.reservationCode);
       if (reservation.lockVersion !== input.lockVersion) throw new ReservationChangedConcurrentlyError(reservation.code);
-      if (reservation.status !== ReservationStatus.CONFIRMED_INTERNAL || !reservation.paymentIntentId) {
-        throw new OperatorActionNotAllowedError(
-          `Reservation ${reservation.code} is ${reservation.status}: only a CONFIRMED_INTERNAL reservation is refunded.`,
-        );
-      }
+      const now = this.clock.now();
+      // Refuses what is not refundable; nothing is saved if a booking run holds it.
+      reservation.requestRefund(now, input.actor);
       if (await this.outbox.isProcessing(manager, { type: 'reservation', id: reservation.code }, BOOKING_RUNS)) {
         throw new BookingRunInProgressError(reservation.code);
       }
-      const now = this.clock.now();
-      reservation.requestRefund(now, input.actor);
       const payload: SettleRefundPayload = { reservationCode: reservation.code, reason: input.reason, actor: input.actor };
       await this.outbox.enqueue(manager, {
         type: SETTLE_REFUND,

@@ -8,8 +8,8 @@ import {
   PaymentIntentSnapshot,
   PaymentIntentStatus,
   RefundSnapshot,
-} from './payment-gateway';
-import { STRIPE_API_VERSION, stripeConfig, StripeConfig } from './payments.config';
+} from '../payment-gateway';
+import { STRIPE_API_VERSION, stripeConfig, StripeConfig } from '../payments.config';
 
 /** The PaymentGateway on the official SDK; `STRIPE_API_BASE` points it at any Stripe-compatible server. */
 @Injectable()

@@ -1,5 +1,5 @@
 /**
- * The SVG charts of `npm run bench` (bench/suite.ts), written by hand: a handful of panels,
+ * The SVG charts of `npm run bench` (bench/suite/report.ts), written by hand: a handful of panels,
  * each with its axes, grid, lines and points. No chart library: the output is a plain file a
  * browser, GitHub or an image viewer shows, and a diff between two runs stays readable.
  */

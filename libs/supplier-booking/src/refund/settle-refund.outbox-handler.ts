@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { NonRetryableOutboxError, OutboxEventHandler, OutboxHandler, OutboxMessage } from '@app/outbox';
-import { ReservationsRepository, ReservationStatus } from '@app/reservations';
+import { ReservationsRepository } from '@app/reservations';
 import { SETTLE_REFUND, SettleRefundPayload } from '../booking-events';
 import { StripeRefunds } from './stripe-refunds';
 
@@ -25,7 +25,7 @@ export class SettleRefundOutboxHandler implements OutboxEventHandler<SettleRefun
     const { reservationCode, reason, actor } = message.payload;
     const reservation = await this.reservations.findByCode(reservationCode);
     if (!reservation) throw new NonRetryableOutboxError(`no reservation ${reservationCode}`);
-    if (reservation.status !== ReservationStatus.CONFIRMED_INTERNAL || !reservation.refundUnderWay) return;
+    if (!reservation.refundPending) return;
     const attempt = await this.refunds.attempt(reservation);
     await this.refunds.record(reservationCode, attempt, { actor, reason, flagRefusal: true });
     if (attempt.kind === 'unknown') throw new RefundOutcomeUnknownError(`refund outcome still unknown: ${attempt.error}`);

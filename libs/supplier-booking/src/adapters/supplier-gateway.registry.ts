@@ -1,8 +1,8 @@
-import { BudgetRestGateway } from './adapters/budget-rest.gateway';
-import { EuropcarGateway } from './adapters/europcar.gateway';
-import { HertzOtaGateway } from './adapters/hertz-ota.gateway';
-import { SupplierGateway } from './supplier-gateway';
-import { SuppliersConfig } from './suppliers.config';
+import { BudgetRestGateway } from './budget-rest.gateway';
+import { EuropcarGateway } from './europcar.gateway';
+import { HertzOtaGateway } from './hertz-ota.gateway';
+import { SupplierGateway } from '../supplier-gateway';
+import { SuppliersConfig } from '../suppliers.config';
 
 /** Supplier code → its gateway. Adding a supplier: one adapter, one line here. */
 const REGISTRY: Record<string, (config: SuppliersConfig, timeoutMs: number) => SupplierGateway> = {
@@ -15,7 +15,7 @@ const REGISTRY: Record<string, (config: SuppliersConfig, timeoutMs: number) => S
 const BACKSTOP_MS = 1000;
 
 /** Chooses the gateway by supplier code (the ghostfolio-style registry of providers). */
-export class SupplierGateways {
+export class SupplierGatewayRegistry {
   private readonly gateways: Map<string, SupplierGateway>;
 
   constructor(config: SuppliersConfig) {

@@ -3,7 +3,7 @@ import { Clock, TransactionRunner } from '@app/core';
 import { Outbox } from '@app/outbox';
 import { Reservation, ReservationChangedConcurrentlyError, ReservationsRepository } from '@app/reservations';
 import { RETRY_SUPPLIER_BOOKING } from '../booking-events';
-import { OperatorActionNotAllowedError, OperatorReservationNotFoundError } from './operator.errors';
+import { OperatorReservationNotFoundError } from '../supplier-booking.errors';
 
 export interface RetrySupplierBookingNow {
   reservationCode: string;
@@ -30,14 +30,8 @@ export class RetrySupplierBookingNowHandler {
       const reservation = await this.reservations.findByCode(input.reservationCode, manager);
       if (!reservation) throw new OperatorReservationNotFoundError(input.reservationCode);
       if (reservation.lockVersion !== input.lockVersion) throw new ReservationChangedConcurrentlyError(reservation.code);
-      if (!reservation.awaitsSupplier || reservation.refundUnderWay) {
-        throw new OperatorActionNotAllowedError(
-          `Reservation ${reservation.code} is ${reservation.status}${reservation.refundUnderWay ? ' with a refund under way' : ''}: there is nothing to book.`,
-        );
-      }
       const now = this.clock.now();
-      reservation.recordOperatorAction('operator asked to retry the supplier booking now', input.actor);
-      reservation.supplierNextRetryAt = now;
+      reservation.retrySupplierBookingNow(now, input.actor);
       await this.outbox.enqueue(manager, {
         type: RETRY_SUPPLIER_BOOKING,
         aggregateType: 'reservation',

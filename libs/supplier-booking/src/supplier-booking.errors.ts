@@ -8,11 +8,6 @@ export class OperatorReservationNotFoundError extends NotFoundError {
   }
 }
 
-/** The reservation is not in a state where this action applies. */
-export class OperatorActionNotAllowedError extends ConflictError {
-  readonly code = 'RESERVATION.ACTION_NOT_ALLOWED';
-}
-
 /** Stripe refused or failed the refund; nothing changed on our side but the history. */
 export class RefundFailedError extends UpstreamFailedError {
   readonly code = 'PAYMENT.REFUND_FAILED';

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Clock, TransactionRunner } from '@app/core';
+import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
 import { Outbox } from '@app/outbox';
 import { PaymentGateway, PaymentGatewayRejectedError, RefundSnapshot } from '@app/payments';
-import { Reservation, ReservationsRepository, ReservationStatus, retryOnConcurrentChange } from '@app/reservations';
+import { Reservation, ReservationsRepository, ReservationStatus } from '@app/reservations';
 import { CHECK_SUPPLIER_AFTER_REFUND, RETRY_SUPPLIER_BOOKING } from '../booking-events';
 
 /** What one attempt at a refund established. */
@@ -73,13 +73,13 @@ export class StripeRefunds {
    * outbox settled it), so a refusal flags the reservation for an operator.
    */
   record(code: string, attempt: RefundAttempt, context: { actor: string; reason: string; flagRefusal: boolean }): Promise<Reservation> {
-    return retryOnConcurrentChange(() =>
+    return retryLostRaces.execute(() =>
       this.transactions.run(async (manager) => {
         const reservation = (await this.reservations.findByCode(code, manager))!;
         if (!this.apply(reservation, attempt, context)) return reservation;
         // Its runs may have reached the supplier (a timeout after sending, a supplier that books
         // late): a while after the refund, make sure the supplier holds no booking.
-        if (reservation.status === ReservationStatus.REFUNDED && reservation.supplierAttempts > 0 && !reservation.supplierConfirmation) {
+        if (reservation.refundedWithoutSupplierBooking && reservation.supplierAttempts > 0) {
           await this.outbox.enqueue(manager, {
             type: CHECK_SUPPLIER_AFTER_REFUND,
             aggregateType: 'reservation',
@@ -108,20 +108,20 @@ export class StripeRefunds {
   }
 
   private apply(reservation: Reservation, attempt: RefundAttempt, context: { actor: string; reason: string; flagRefusal: boolean }): boolean {
-    if (reservation.status !== ReservationStatus.CONFIRMED_INTERNAL) return false;
     switch (attempt.kind) {
       case 'refunded': {
+        if (!reservation.canTransitionTo(ReservationStatus.REFUNDED)) return false;
         const amount = `${(attempt.amount / 100).toFixed(2)} ${reservation.currency}`;
         reservation.refund(attempt.refundId, attempt.amount, `refunded ${amount}: ${context.reason}`.slice(0, 255), context.actor);
         return true;
       }
       case 'refused':
-        if (!reservation.refundUnderWay) return false;
+        if (!reservation.refundPending) return false;
         this.logger.error({ msg: `Refund of ${reservation.code} refused: ${attempt.error}`, reservation: reservation.code });
         reservation.abandonRefund(attempt.error, context.actor, { flag: context.flagRefusal });
         return true;
       case 'unknown':
-        if (!reservation.refundUnderWay) return false;
+        if (!reservation.refundPending) return false;
         this.logger.warn({ msg: `Refund of ${reservation.code}: outcome unknown (${attempt.error}); the outbox settles it`, reservation: reservation.code });
         reservation.markRefundOutcomeUnknown(attempt.error, context.actor);
         return true;

@@ -1,0 +1,65 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CatalogRepository, CatalogSnapshot } from '@app/catalog';
+import { Reservation } from '@app/reservations';
+import { ReceiptContent, ReceiptHeading } from '../receipt.entity';
+import { receiptsConfig, ReceiptsConfig } from '../receipts.config';
+
+const PENDING_NOTE = 'Pending with the supplier — your reservation is confirmed by us.';
+
+/** Writes a receipt's content from the reservation, the catalog read beforehand and the issuer. */
+export type ComposeReceipt = (reservation: Reservation, heading: ReceiptHeading) => ReceiptContent;
+
+/** What a receipt says: the reservation in the customer's words, with the names the catalog gives. */
+@Injectable()
+export class ReceiptComposer {
+  constructor(
+    private readonly catalog: CatalogRepository,
+    @Inject(receiptsConfig.KEY) private readonly config: ReceiptsConfig,
+  ) {}
+
+  /**
+   * Reads the catalog, then composes without the database. Call it before the transaction: a
+   * cache miss inside one would wait for a second pool connection while holding the first, and
+   * enough concurrent issuers deadlock the pool.
+   */
+  async prepare(): Promise<ComposeReceipt> {
+    const catalog = await this.catalog.snapshot();
+    return (reservation, heading) => this.compose(catalog, reservation, heading);
+  }
+
+  private compose(catalog: CatalogSnapshot, reservation: Reservation, heading: ReceiptHeading): ReceiptContent {
+    const { company } = this.config;
+    const { status } = heading;
+    const place = (officeCode: string, at: string, timeZone: string) => {
+      const office = catalog.office(reservation.supplierCode, officeCode);
+      return { office_code: officeCode, office_name: office?.name ?? officeCode, city: office?.city ?? '', at, time_zone: timeZone };
+    };
+    return {
+      number: heading.number,
+      version: heading.version,
+      issued_at: heading.issuedAt.toISOString(),
+      issuer: { name: company.name, address: company.address, support_email: company.supportEmail },
+      reservation_code: reservation.code,
+      customer: { first_name: reservation.customerFirstName, last_name: reservation.customerLastName, email: reservation.customerEmail },
+      supplier: { code: reservation.supplierCode, name: catalog.supplier(reservation.supplierCode)?.name ?? reservation.supplierCode },
+      pickup: place(reservation.pickupOfficeCode, reservation.pickupLocal, reservation.pickupTimeZone),
+      dropoff: place(reservation.dropoffOfficeCode, reservation.dropoffLocal, reservation.dropoffTimeZone),
+      car_category: {
+        code: reservation.carCategoryCode,
+        description: catalog.carCategory(reservation.carCategoryCode)?.description ?? reservation.carCategoryCode,
+      },
+      price: { amount: reservation.amount, currency: reservation.currency, formatted: formatMoney(reservation.amount, reservation.currency) },
+      payment_reference: reservation.paymentIntentId,
+      supplier_status: status,
+      supplier_confirmation: status === 'confirmed' ? reservation.supplierConfirmation : null,
+      supplier_note: status === 'pending' ? PENDING_NOTE : null,
+    };
+  }
+}
+
+/** 18950 EUR → "€189.50"; the currency's own number of decimals (JPY has none). */
+export function formatMoney(amount: number, currency: string): string {
+  const format = new Intl.NumberFormat('en-GB', { style: 'currency', currency });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(amount / 10 ** digits);
+}

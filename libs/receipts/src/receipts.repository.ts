@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
-import { TransactionRunner } from '@app/core';
+import { isUniqueViolation, TransactionRunner } from '@app/core';
 import { Receipt, ReceiptContent, ReceiptHeading, SupplierStatus } from './receipt.entity';
 import { ReceiptMetrics } from './receipt.metrics';
 import { receiptsConfig, ReceiptsConfig } from './receipts.config';
+import { ReceiptVersionTakenError } from './receipts.errors';
 
 export interface NewReceiptVersion {
   reservationCode: string;
@@ -27,7 +28,7 @@ export class ReceiptsRepository {
    * Inserts the next version of a reservation's receipt in the caller's transaction and returns
    * its number. The number comes from the row's id, so the row goes in first under a number
    * unique until then and gets its number and content in the same transaction. A version issued
-   * already fails the unique (reservation, version) key.
+   * by another run meanwhile is `ReceiptVersionTakenError`: the caller's transaction lost a race.
    */
   async insertVersion(
     manager: EntityManager,
@@ -35,14 +36,17 @@ export class ReceiptsRepository {
     content: (heading: ReceiptHeading) => ReceiptContent,
   ): Promise<string> {
     const { reservationCode, version, status, issuedAt } = receipt;
-    const { identifiers } = await manager.insert(Receipt, {
-      reservationCode,
-      version,
-      number: `tmp-${reservationCode}-${version}`,
-      supplierStatus: status,
-      content: '{}',
-      issuedAt,
-    });
+    const { identifiers } = await manager
+      .insert(Receipt, { reservationCode, version, number: `tmp-${reservationCode}-${version}`, supplierStatus: status, content: '{}', issuedAt })
+      .catch((error: unknown) => {
+        // Either key may report it (the provisional number is per reservation and version too);
+        // MySQL names the key, SQLite the columns.
+        const taken = ['UQ_receipts_reservation_version', 'UQ_receipts_number', 'receipts.reservation_code', 'receipts.number'];
+        if (isUniqueViolation(error, ...taken)) {
+          throw new ReceiptVersionTakenError(reservationCode, version);
+        }
+        throw error;
+      });
     const number = receiptNumber(issuedAt, Number(identifiers[0].id));
     await manager.update(Receipt, { id: identifiers[0].id }, { number, content: JSON.stringify(content({ number, version, issuedAt, status })) });
     this.transactions.afterCommit(manager, () => this.metrics.issued.inc({ supplier_status: status }));

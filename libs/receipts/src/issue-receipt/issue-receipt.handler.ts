@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Clock, isUniqueViolation, retryLostRaces, TransactionRunner } from '@app/core';
+import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
 import { NonRetryableOutboxError, Outbox, OutboxEventHandler, OutboxHandler, OutboxMessage } from '@app/outbox';
 import { Reservation, ReservationsRepository, ReservationStatus } from '@app/reservations';
 import { ISSUE_RECEIPT } from '@app/supplier-booking';
@@ -14,8 +14,9 @@ export type IssueOutcome = 'issued' | 'up_to_date' | 'not_confirmed';
 /**
  * Issues the receipt a reservation is due: version 1 when it reaches CONFIRMED_INTERNAL or
  * SUPPLIER_CONFIRMED, and a new version when the supplier's confirmation arrives after a
- * receipt that said "pending". The unique (reservation, version) key makes a concurrent or
- * repeated run a no-op; the e-mail of each version is enqueued in the same transaction.
+ * receipt that said "pending". A repeated run finds the version issued; a concurrent one loses
+ * the unique (reservation, version) key, reloads and decides again (it may be due the next
+ * version). The e-mail of each version is enqueued in the same transaction.
  */
 @Injectable()
 export class IssueReceiptHandler {
@@ -30,24 +31,18 @@ export class IssueReceiptHandler {
 
   async execute(reservationCode: string): Promise<IssueOutcome> {
     const compose = await this.composer.prepare();
-    try {
-      return await retryLostRaces.execute(() =>
-        this.transactions.run(async (manager) => {
-          const reservation = await this.reservations.findByCode(reservationCode, manager);
-          if (!reservation) throw new NonRetryableOutboxError(`no reservation ${reservationCode}`);
-          const status = supplierStatusOf(reservation);
-          if (!status) return 'not_confirmed';
-          const latest = await this.receipts.latestFor(reservationCode, manager);
-          if (latest && (latest.supplierStatus === 'confirmed' || latest.supplierStatus === status)) return 'up_to_date';
-          await this.issue(manager, reservation, compose, status, (latest?.version ?? 0) + 1);
-          return 'issued';
-        }),
-      );
-    } catch (error) {
-      // Another run issued this version first.
-      if (isUniqueViolation(error)) return 'up_to_date';
-      throw error;
-    }
+    return retryLostRaces.execute(() =>
+      this.transactions.run(async (manager) => {
+        const reservation = await this.reservations.findByCode(reservationCode, manager);
+        if (!reservation) throw new NonRetryableOutboxError(`no reservation ${reservationCode}`);
+        const status = supplierStatusOf(reservation);
+        if (!status) return 'not_confirmed';
+        const latest = await this.receipts.latestFor(reservationCode, manager);
+        if (latest && (latest.supplierStatus === 'confirmed' || latest.supplierStatus === status)) return 'up_to_date';
+        await this.issue(manager, reservation, compose, status, (latest?.version ?? 0) + 1);
+        return 'issued';
+      }),
+    );
   }
 
   /** The receipt and its e-mail, in the caller's transaction. */

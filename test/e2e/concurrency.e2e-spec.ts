@@ -59,29 +59,56 @@ describe('concurrent requests on MySQL', () => {
     expect(await count('SELECT COUNT(DISTINCT code) AS n FROM reservations')).toBe(1000);
   });
 
-  it('answers 409 to a retry while the first request is held in the database, then completes it once', async () => {
+  it('holds a retry while the first request is inside its first transaction, then answers it 409 or the replay; one reservation', async () => {
     // A transaction that locks the supplier row blocks the reservation insert (its foreign key
-    // needs a shared lock on it): the first request stays in flight as long as we hold it.
+    // needs a shared lock on it): the first request stays inside its first transaction as long as we hold it.
     const blocker = t.dataSource.createQueryRunner();
     await blocker.connect();
     await blocker.startTransaction();
-    await blocker.query("SELECT code FROM suppliers WHERE code = 'HERTZ' FOR UPDATE");
+    let committed = false;
+    try {
+      await blocker.query("SELECT code FROM suppliers WHERE code = 'HERTZ' FOR UPDATE");
 
-    const key = aKey();
-    const body = aCreateBody();
-    const first = request(base).post('/api/v1/reservations').set('Idempotency-Key', key).send(body).then((r) => r);
-    await waitUntil(async () => (await count(`SELECT COUNT(*) AS n FROM idempotency_keys WHERE state = 'IN_FLIGHT'`)) === 1);
+      const key = aKey();
+      const body = aCreateBody();
+      const send = () => request(base).post('/api/v1/reservations').set('Idempotency-Key', key).send(body).then((r) => r);
+      const first = send();
+      await waitUntil(async () => (await waiting('INSERT INTO `reservations`')) === 1);
+      // The key is claimed in that transaction (ADR 0013): nobody sees it before it commits.
+      expect(await count('SELECT COUNT(*) AS n FROM idempotency_keys')).toBe(0);
 
-    const retry = await request(base).post('/api/v1/reservations').set('Idempotency-Key', key).send(body);
-    expect(retry.status).toBe(409);
-    expect(retry.headers['retry-after']).toBe('1');
+      // The retry's claim of the same key waits on the first's (the unique index), not on a timer.
+      const retry = send();
+      await waitUntil(async () => (await waiting('INSERT INTO `idempotency_keys`')) === 1);
 
-    await blocker.commitTransaction();
-    await blocker.release();
-    expect((await first).status).toBe(202);
-    const replay = await request(base).post('/api/v1/reservations').set('Idempotency-Key', key).send(body).expect(202);
-    expect(replay.headers['idempotent-replayed']).toBe('true');
-    expect(replay.body.reservation_code).toBe((await first).body.reservation_code);
-    expect(await count('SELECT COUNT(*) AS n FROM reservations')).toBe(1);
+      await blocker.commitTransaction();
+      committed = true;
+      expect((await first).status).toBe(202);
+      const held = await retry;
+      // The first is then at Stripe (409) or done (the replay), depending on the machine's speed.
+      const code = (await first).body.reservation_code;
+      expect([
+        { status: 409, retryAfter: '1', code: 'IDEMPOTENCY.REQUEST_IN_FLIGHT', replayed: undefined, reservation: undefined },
+        { status: 202, retryAfter: undefined, code: undefined, replayed: 'true', reservation: code },
+      ]).toContainEqual({
+        status: held.status,
+        retryAfter: held.headers['retry-after'],
+        code: held.body.code,
+        replayed: held.headers['idempotent-replayed'],
+        reservation: held.body.reservation_code,
+      });
+      const replay = await send();
+      expect(replay.status).toBe(202);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.body.reservation_code).toBe(code);
+      expect(await count('SELECT COUNT(*) AS n FROM reservations')).toBe(1);
+    } finally {
+      if (!committed) await blocker.rollbackTransaction();
+      await blocker.release();
+    }
   });
+
+  /** Statements of this test's database running now, by how they start (an insert that takes this long waits for a lock). */
+  const waiting = (start: string) =>
+    count(`SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = DATABASE() AND command = 'Query' AND info LIKE '${start}%'`);
 });

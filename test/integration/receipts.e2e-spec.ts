@@ -25,6 +25,7 @@ describe('receipts issued concurrently on mysql (integration)', () => {
     await dataSource.query('DELETE FROM receipts WHERE reservation_code = ?', [code]);
 
     // A run that read CONFIRMED_INTERNAL is inserting version 1 "pending", not committed yet…
+    let issuing: Promise<unknown> | undefined;
     const slow = dataSource.createQueryRunner();
     await slow.connect();
     await slow.startTransaction();
@@ -38,11 +39,16 @@ describe('receipts issued concurrently on mysql (integration)', () => {
         ReservationStatus.SUPPLIER_CONFIRMED,
         code,
       ]);
-      const issuing = app().moduleRef.get(IssueReceiptHandler).execute(code);
+      issuing = app().moduleRef.get(IssueReceiptHandler).execute(code);
       await waitForProgress({
         what: 'the second run waiting on the version key',
-        progress: async () => Number((await dataSource.query("SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'"))[0].n),
-        done: (waiting) => waiting > 0,
+        progress: async () => {
+          const sessions: { state: string | null; info: string | null }[] = await dataSource.query(
+            "SELECT STATE AS state, INFO AS info FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND COMMAND <> 'Sleep' AND INFO NOT LIKE '%PROCESSLIST%'",
+          );
+          return sessions.map((session) => `${session.state}: ${session.info?.slice(0, 60)}`);
+        },
+        done: (sessions) => sessions.some((session) => session.startsWith('Update: INSERT INTO `receipts`')),
         pollMs: 20,
       });
       await slow.commitTransaction();
@@ -51,6 +57,8 @@ describe('receipts issued concurrently on mysql (integration)', () => {
     } finally {
       if (slow.isTransactionActive) await slow.rollbackTransaction();
       await slow.release();
+      // Never leave the run behind the test: it would write after the app has closed.
+      await issuing?.catch(() => undefined);
     }
     const receipts = await dataSource.getRepository(Receipt).find({ where: { reservationCode: code }, order: { version: 'ASC' } });
     expect(receipts.map((receipt) => [receipt.version, receipt.supplierStatus])).toEqual([

@@ -31,17 +31,20 @@ export {
 } from './errors';
 export { HealthModule } from './health/health.module';
 export { ReadinessChecks } from './health/readiness-checks';
-export { configureApp, cursorPage, CursorPageQuery, DEFAULT_PAGE_LIMIT, listen, LISTEN_BACKLOG, MaxCodePoints } from './http';
+export { CheckedBy, codePointLength, configureApp, createValidationPipe, cursorPage, CursorPageQuery, DEFAULT_PAGE_LIMIT, listen, LISTEN_BACKLOG, MaxCodePoints, type RequestCheck, refuseUnknownFields } from './http';
 export {
   fingerprint,
   IDEMPOTENCY_HEADER,
+  IdempotencyClaim,
   IdempotencyCleanupJob,
   IdempotencyFingerprint,
+  IdempotencyKeyClaim,
   IdempotencyKey,
   IdempotencyKeyReusedError,
   IdempotencyModule,
   Idempotent,
 } from './idempotency';
+export type { IdempotentOptions, StoredResponse } from './idempotency';
 export { LoggingModule } from './logging/logging.module';
 export { LATENCY_BUCKETS, Metrics, MetricsModule } from './metrics';
 export { RateLimit, RateLimitModule } from './rate-limit';

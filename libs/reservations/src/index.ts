@@ -16,4 +16,5 @@ export { AdminReservationView, toAdminReservationView } from './admin/admin-rese
 export { ListReservationsCommand } from './admin/list-reservations.command';
 export { ReservationsModule } from './reservations.module';
 export { ReservationPaymentStarter } from './create-reservation/reservation-payment-starter';
+export type { PaymentIntentRef } from './create-reservation/reservation-payment-starter';
 export { CustomerLookupQuery } from './get-reservation/get-reservation.controller';

@@ -154,9 +154,13 @@ export class ReservationsRepository {
     });
   }
 
-  /** Inserts a new reservation with its first history row, inside the caller's transaction. */
+  /**
+   * Inserts a new reservation with its first history row, inside the caller's transaction: two
+   * statements, the id from the insert's own answer (no read-back; every column is written).
+   */
   async insert(manager: EntityManager, reservation: Reservation): Promise<Reservation> {
-    await manager.insert(Reservation, reservation);
+    const properties = reservationSql.statement(manager, 'insert', () => reservationSql.propertiesExcept(manager, ['id']));
+    reservation.id = await reservationSql.insert(manager, Object.fromEntries(properties.map((property) => [property, reservation[property]])));
     await this.writeHistory(manager, reservation, reservation.createdAt);
     this.transactions.afterCommit(manager, () => this.metrics.created.inc({ supplier: reservation.supplierCode }));
     return reservation;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { userInfo } from 'node:os';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { TransactionRunner } from '../database';
+import { EntitySql, TransactionRunner } from '../database';
 import { Clock } from '../time/clock';
 import { AuditEntry } from './audit-entry.entity';
 import { DomainError } from '../errors';
@@ -29,6 +29,12 @@ function safeUserName(): string {
   }
 }
 
+/**
+ * The insert is built once from the entity's metadata (`EntitySql`): every customer lookup
+ * writes a row before it answers, and TypeORM's insert builder cost a tenth of a lookup's CPU.
+ */
+const auditSql = new EntitySql(AuditEntry);
+
 export interface AuditFilter {
   action?: string;
   actor?: string;
@@ -48,7 +54,7 @@ export class AuditLog {
 
   async record(record: AuditRecord): Promise<void> {
     await this.transactions.single((manager) =>
-      manager.insert(AuditEntry, {
+      auditSql.insert(manager, {
         occurredAt: this.clock.now(),
         actor: record.actor.slice(0, 100),
         action: record.action,

@@ -4,13 +4,13 @@ import { ConfigService } from '@nestjs/config';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
-import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { HttpConfig } from '../config';
 import { ProblemDetails, ProblemDetailsFilter } from '../errors';
 import { requestIdFor } from '../logging/logging.module';
 import { httpMetricsMiddleware, Metrics } from '../metrics';
 import { refuseDeepJson } from './request-shape';
+import { securityHeaders } from './security-headers';
 import { createValidationPipe } from './validation';
 
 export const API_PREFIX = 'api/v1';
@@ -29,7 +29,7 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   });
   app.use(httpMetricsMiddleware(app.get(Metrics)));
   app.set('trust proxy', http.trustProxy);
-  app.use(helmet({ strictTransportSecurity: false }));
+  app.use(securityHeaders({ strictTransportSecurity: false }));
   app.use(strictTransportSecurityOverHttps);
   if (http.corsOrigins.length > 0) {
     app.enableCors({

@@ -29,3 +29,9 @@ export class IdempotentRequestInFlightError extends ConflictError {
     });
   }
 }
+
+/**
+ * The claim of a key found it already there (another request with the key ran, or runs). The
+ * interceptor answers it from the key's row (replay, 409, 422); should it escape, it is a 409.
+ */
+export class IdempotencyKeyTakenError extends IdempotentRequestInFlightError {}

@@ -1,15 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, Repository } from 'typeorm';
+import { EntityManager, LessThan, Repository } from 'typeorm';
 import { isUniqueViolation } from '../errors';
-import { TransactionRunner } from '../database';
+import { EntitySql, TransactionRunner } from '../database';
 import { IdempotencyKey } from './idempotency-key.entity';
+import { IdempotencyKeyTakenError } from './idempotency.errors';
 
 export interface StoredResponse {
   status: number;
   headers: Record<string, string>;
   body: unknown;
 }
+
+/** Hand-written SQL for the statements of every create (`EntitySql`): no query builder, no read-back. */
+const keySql = new EntitySql(IdempotencyKey);
 
 @Injectable()
 export class IdempotencyRepository {
@@ -18,19 +22,28 @@ export class IdempotencyRepository {
     private readonly transactions: TransactionRunner,
   ) {}
 
-  /** Inserts an IN_FLIGHT row; returns null when the key already exists in this scope. */
-  async tryInsert(row: Omit<IdempotencyKey, 'id'>): Promise<IdempotencyKey | null> {
+  /**
+   * Inserts an IN_FLIGHT row, inside the caller's transaction when `manager` is one (else alone,
+   * in autocommit); returns its id. A key already there throws `IdempotencyKeyTakenError`.
+   */
+  async insert(row: Omit<IdempotencyKey, 'id'>, manager?: EntityManager): Promise<number> {
     try {
-      const result = await this.transactions.single((manager) => manager.insert(IdempotencyKey, row));
-      return { ...row, id: Number(result.identifiers[0].id) };
+      return await (manager ? keySql.insert(manager, row) : this.transactions.single((autocommit) => keySql.insert(autocommit, row)));
     } catch (error) {
-      if (isUniqueViolation(error, 'UQ_idempotency_keys_scope_key', 'idempotency_keys.scope')) return null;
+      if (isUniqueViolation(error, 'UQ_idempotency_keys_scope_key', 'idempotency_keys.scope')) throw new IdempotencyKeyTakenError();
       throw error;
     }
   }
 
-  find(scope: string, key: string): Promise<IdempotencyKey | null> {
-    return this.keys.findOneBy({ scope, key });
+  async find(scope: string, key: string): Promise<IdempotencyKey | null> {
+    const manager = this.keys.manager;
+    const sql = keySql.statement(
+      manager,
+      'find',
+      () => `${keySql.selectAll(manager)} WHERE ${keySql.column(manager, 'scope')} = ? AND ${keySql.column(manager, 'key')} = ?`,
+    );
+    const rows = (await manager.query(sql, [scope, key])) as Record<string, unknown>[];
+    return rows.length > 0 ? keySql.hydrate(manager, rows[0]) : null;
   }
 
   /** Takes over an IN_FLIGHT row whose lock expired (its request died); true if this caller won. */
@@ -46,15 +59,20 @@ export class IdempotencyRepository {
     return result.affected === 1;
   }
 
-  async complete(id: number, response: StoredResponse): Promise<void> {
-    await this.transactions.single((manager) =>
-      manager.update(IdempotencyKey, id, {
-        state: 'COMPLETED',
-        responseStatus: response.status,
-        responseHeaders: JSON.stringify(response.headers),
-        responseBody: JSON.stringify(response.body ?? null),
-      }),
-    );
+  /** Stores the answer, inside the caller's transaction when `manager` is one (else alone, in autocommit). */
+  async complete(id: number, response: StoredResponse, manager?: EntityManager): Promise<void> {
+    const write = async (target: EntityManager) => {
+      const column = (property: keyof IdempotencyKey & string) => keySql.column(target, property);
+      const sql = keySql.statement(
+        target,
+        'complete',
+        () =>
+          `UPDATE ${keySql.table(target)} SET ${column('state')} = ?, ${column('responseStatus')} = ?, ` +
+          `${column('responseHeaders')} = ?, ${column('responseBody')} = ? WHERE ${column('id')} = ?`,
+      );
+      await keySql.execute(target, sql, ['COMPLETED', response.status, JSON.stringify(response.headers), JSON.stringify(response.body ?? null), id]);
+    };
+    await (manager ? write(manager) : this.transactions.single(write));
   }
 
   async release(id: number): Promise<void> {

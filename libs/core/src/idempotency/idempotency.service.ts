@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { idempotencyConfig, IdempotencyConfig } from '../config';
+import { TransactionRunner } from '../database';
 import { Clock } from '../time/clock';
+import { IdempotencyClaim } from './idempotency-claim';
 import {
   IdempotencyKeyInvalidError,
   IdempotencyKeyMissingError,
@@ -12,8 +14,8 @@ import { IdempotencyRepository, StoredResponse, storedResponseOf } from './idemp
 
 const KEY_PATTERN = /^[\x21-\x7e]{8,255}$/;
 
-/** `requestHash`: the request's fingerprint, which the work it admits may keep (see `IdempotencyFingerprint`). */
-export type Admission = { kind: 'proceed'; id: number; requestHash: string } | { kind: 'replay'; response: StoredResponse };
+/** What the row of a key already there says: replay its answer, or run (this request took it over); absent when there is none. */
+export type Resolution = { kind: 'replay'; response: StoredResponse } | { kind: 'proceed' } | { kind: 'absent' };
 
 /**
  * Stripe-style idempotency keys (IETF httpapi draft): the first request with a key runs; a retry
@@ -24,51 +26,52 @@ export type Admission = { kind: 'proceed'; id: number; requestHash: string } | {
 export class IdempotencyService {
   constructor(
     private readonly repository: IdempotencyRepository,
+    private readonly transactions: TransactionRunner,
     private readonly clock: Clock,
     @Inject(idempotencyConfig.KEY) private readonly config: IdempotencyConfig,
   ) {}
 
-  async admit(scope: string, key: string | undefined, body: unknown): Promise<Admission> {
+  /** The claim of a request's key, nothing written yet; 400 when the key is missing or malformed. */
+  claimFor(scope: string, key: string | undefined, body: unknown): IdempotencyClaim {
     if (key === undefined || key === '') throw new IdempotencyKeyMissingError();
     if (!KEY_PATTERN.test(key)) throw new IdempotencyKeyInvalidError();
-
     const requestHash = fingerprint(body);
-    const now = this.clock.now();
-    const inserted = await this.repository.tryInsert({
-      scope,
-      key,
-      requestHash,
-      state: 'IN_FLIGHT',
-      responseStatus: null,
-      responseHeaders: null,
-      responseBody: null,
-      lockedUntil: this.lockDeadline(now),
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + this.config.ttlHours * 3_600_000),
-    });
-    if (inserted) return { kind: 'proceed', id: inserted.id, requestHash };
+    const newRow = () => {
+      const now = this.clock.now();
+      return {
+        scope,
+        key,
+        requestHash,
+        state: 'IN_FLIGHT' as const,
+        responseStatus: null,
+        responseHeaders: null,
+        responseBody: null,
+        lockedUntil: this.lockDeadline(now),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + this.config.ttlHours * 3_600_000),
+      };
+    };
+    return new IdempotencyClaim(scope, key, requestHash, newRow, this.repository, this.transactions);
+  }
 
-    const existing = await this.repository.find(scope, key);
-    // Released between our insert and our read (the first request failed): the client may retry.
-    if (!existing) throw new IdempotentRequestInFlightError();
-    if (existing.requestHash !== requestHash) throw new IdempotencyKeyReusedError();
+  /**
+   * What the key's row says to a request that did not get to claim it: another body → 422;
+   * answered → replay; in flight → 409, unless its lock ran out (the request died without an
+   * answer), in which case one request takes it over (a conditional update decides which) and
+   * runs again, the claim held. No row at all: absent.
+   */
+  async resolve(claim: IdempotencyClaim): Promise<Resolution> {
+    const existing = await this.repository.find(claim.scope, claim.key);
+    if (!existing) return { kind: 'absent' };
+    if (existing.requestHash !== claim.requestHash) throw new IdempotencyKeyReusedError();
     if (existing.state === 'COMPLETED') return { kind: 'replay', response: storedResponseOf(existing) };
-    if (existing.lockedUntil.getTime() < now.getTime()) {
-      // The first request died without an answer; its work is idempotent, so run it again.
-      if (await this.repository.takeOver(existing.id, now, this.lockDeadline(now))) {
-        return { kind: 'proceed', id: existing.id, requestHash };
-      }
+    const now = this.clock.now();
+    if (existing.lockedUntil.getTime() < now.getTime() && (await this.repository.takeOver(existing.id, now, this.lockDeadline(now)))) {
+      // Its work is idempotent (the reservation is found by its key), so run it again.
+      claim.tookOver(existing.id);
+      return { kind: 'proceed' };
     }
     throw new IdempotentRequestInFlightError();
-  }
-
-  complete(id: number, response: StoredResponse): Promise<void> {
-    return this.repository.complete(id, response);
-  }
-
-  /** The request failed before it changed anything: forget the key so that a retry runs anew. */
-  release(id: number): Promise<void> {
-    return this.repository.release(id);
   }
 
   private lockDeadline(now: Date): Date {

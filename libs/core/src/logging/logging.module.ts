@@ -2,7 +2,7 @@ import { Module, RequestMethod } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
-import type { Options } from 'pino-http';
+import { type Options, stdSerializers } from 'pino-http';
 import { loggingConfig, LoggingConfig } from '../config';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -31,7 +31,17 @@ export function requestIdFor(request: IncomingMessage, response: ServerResponse)
   return id;
 }
 
-/** pino-http options: JSON lines, request ids, personal data redacted, query strings dropped. */
+/** Every request's log line says which service wrote it. */
+const SERVICE = { service: 'reservations-api' };
+
+/**
+ * pino-http options: JSON lines, request ids, personal data redacted, query strings dropped.
+ *
+ * `wrapSerializers: false`, with pino-http's own wrapped `res` and `err` serializers passed
+ * explicitly: the same lines, but our `req` serializer reads the request itself instead of
+ * pino-std-serializers' copy of it, which parses the query string and copies every header
+ * into an object for each request, only for the three fields we keep to be picked from it.
+ */
 export function pinoHttpOptions(level: string): Options {
   return {
     level,
@@ -39,14 +49,18 @@ export function pinoHttpOptions(level: string): Options {
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     // Health probes and the docs page would drown the access log.
     autoLogging: { ignore: (request) => /^\/(health|docs)/.test(request.url ?? '') },
-    customProps: () => ({ service: 'reservations-api' }),
+    customProps: () => SERVICE,
+    wrapSerializers: false,
     serializers: {
-      req: (request: { id: string; method: string; url: string }) => ({
+      req: (request: { id: string; method: string; url: string; originalUrl?: string }) => ({
         id: request.id,
         method: request.method,
         // Query strings carry e-mails (`?email=`): log the path only.
-        url: request.url?.split('?')[0],
+        url: (request.originalUrl || request.url)?.split('?')[0],
       }),
+      // What pino-http wraps them into when it wraps: its default serializers, as they are.
+      res: stdSerializers.res as (res: unknown) => unknown,
+      err: stdSerializers.err as (err: unknown) => unknown,
     },
   };
 }

@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { rateLimitConfig, RateLimitConfig } from '../config';
+import { MemoryThrottlerStorage } from './memory-throttler-storage';
 
 const MINUTE_MS = 60_000;
 /** How long a starting process waits for Redis before it serves with limits let through. */
@@ -27,7 +28,7 @@ const REDIS_READY_WAIT_MS = 3000;
               maxRetriesPerRequest: 1,
               connectTimeout: 2000,
             })
-          : undefined,
+          : new MemoryThrottlerStorage(),
       }),
     }),
   ],
@@ -51,5 +52,6 @@ export class RateLimitModule implements OnModuleInit, OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     if (this.storage instanceof ThrottlerStorageRedisService) this.storage.onModuleDestroy();
+    if (this.storage instanceof MemoryThrottlerStorage) this.storage.onApplicationShutdown();
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Outbox } from '@app/outbox';
-import { Reservation, ReservationPaymentStarter } from '@app/reservations';
+import { PaymentIntentRef, Reservation, ReservationPaymentStarter } from '@app/reservations';
 import { CREATE_PAYMENT_INTENT } from '../payment-events';
 import { StartPaymentHandler } from './start-payment.handler';
 
@@ -30,12 +30,12 @@ export class PaymentStarter implements ReservationPaymentStarter {
   }
 
   /** The inline attempt of POST /reservations: a slow or failing Stripe leaves it to the outbox. */
-  async tryInline(reservation: Reservation): Promise<Reservation> {
+  async requestIntent(reservation: Reservation): Promise<PaymentIntentRef | null> {
     try {
-      return await this.startPayment.execute(reservation);
+      return await this.startPayment.requestIntent(reservation);
     } catch (error) {
       this.logger.warn({ msg: 'payment intent not created inline; the outbox will retry', reservation: reservation.code, err: error });
-      return reservation;
+      return null;
     }
   }
 }

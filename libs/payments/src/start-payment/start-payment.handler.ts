@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
 import { Reservation, ReservationsRepository, UNPAID } from '@app/reservations';
-import { PaymentGateway } from '../payment-gateway';
+import { PaymentGateway, PaymentIntentSnapshot } from '../payment-gateway';
 
 /** Stripe's idempotency key for a reservation's one PaymentIntent. */
 export function paymentIntentKey(reservationCode: string): string {
@@ -25,14 +25,8 @@ export class StartPaymentHandler {
   ) {}
 
   async execute(reservation: Reservation): Promise<Reservation> {
-    // Recorded already, or no longer waiting for money (expired, paid through another path).
-    if (reservation.paymentIntentId || !UNPAID.includes(reservation.status)) return reservation;
-    const intent = await this.gateway.createPaymentIntent({
-      reservationCode: reservation.code,
-      amount: reservation.amount,
-      currency: reservation.currency,
-      idempotencyKey: paymentIntentKey(reservation.code),
-    });
+    const intent = await this.requestIntent(reservation);
+    if (!intent) return reservation;
     return retryLostRaces.execute(() =>
       this.transactions.run(async (manager) => {
         const current = (await this.reservations.findByCode(reservation.code, manager))!;
@@ -44,5 +38,20 @@ export class StartPaymentHandler {
         return current;
       }),
     );
+  }
+
+  /**
+   * Asks Stripe for the reservation's one PaymentIntent (the same on every call, by its derived
+   * key) and records nothing; null when it needs none: recorded already, or no longer waiting
+   * for money (expired, paid through another path).
+   */
+  async requestIntent(reservation: Reservation): Promise<PaymentIntentSnapshot | null> {
+    if (reservation.paymentIntentId || !UNPAID.includes(reservation.status)) return null;
+    return this.gateway.createPaymentIntent({
+      reservationCode: reservation.code,
+      amount: reservation.amount,
+      currency: reservation.currency,
+      idempotencyKey: paymentIntentKey(reservation.code),
+    });
   }
 }

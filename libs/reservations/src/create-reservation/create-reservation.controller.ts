@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -24,9 +24,10 @@ import {
 } from 'class-validator';
 import type { Response } from 'express';
 import { DateTime } from 'luxon';
-import { IDEMPOTENCY_HEADER, Idempotent, IdempotencyFingerprint, MaxCodePoints, ProblemDetails, RateLimit } from '@app/core';
+import { IdempotencyClaim, Idempotent, IdempotencyKeyClaim, MaxCodePoints, ProblemDetails, RateLimit, StoredResponse } from '@app/core';
 import { MAXIMUM_CHARGE_AMOUNT } from '../domain/chargeable-amount';
 import { LOCAL_TIME_PATTERN } from '../domain/rental-period';
+import { Reservation } from '../reservation.entity';
 import { toReservationView, ReservationView } from '../reservation.view';
 import { CreateReservationHandler } from './create-reservation.handler';
 
@@ -162,7 +163,7 @@ export class CreateReservationController {
   @Post()
   @RateLimit('create')
   @HttpCode(HttpStatus.ACCEPTED)
-  @Idempotent()
+  @Idempotent({ claimedByRoute: true })
   @ApiOperation({
     summary: 'Reserve a car',
     description:
@@ -180,13 +181,12 @@ export class CreateReservationController {
   @ApiServiceUnavailableResponse({ type: ProblemDetails, description: 'A dependency is down; retry after `Retry-After`.' })
   async create(
     @Body() body: CreateReservationRequest,
-    @Headers(IDEMPOTENCY_HEADER) idempotencyKey: string,
-    @IdempotencyFingerprint() idempotencyFingerprint: string | null,
+    @IdempotencyKeyClaim() claim: IdempotencyClaim,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ReservationView> {
-    const reservation = await this.handler.execute({
-      idempotencyKey,
-      idempotencyFingerprint,
+    const input = {
+      idempotencyKey: claim.key,
+      idempotencyFingerprint: claim.requestHash,
       supplierCode: body.supplier_code,
       pickup: { officeCode: body.pickup.office_code, at: body.pickup.at },
       dropoff: { officeCode: body.dropoff.office_code, at: body.dropoff.at },
@@ -198,8 +198,19 @@ export class CreateReservationController {
         phone: body.customer.phone,
       },
       price: { amount: body.price.amount, currency: body.price.currency },
-    });
-    response.location(`/api/v1/reservations/${reservation.code}`);
-    return toReservationView(reservation);
+    };
+    // The handler claims the key with its first commit and stores this answer with its second.
+    const answer = accepted(await this.handler.execute(input, claim.answeredBy(accepted)));
+    response.location(answer.headers.location);
+    return answer.body;
   }
+}
+
+/** The 202 of a create, as sent and as a retry with the key replays it. */
+function accepted(reservation: Reservation): StoredResponse & { headers: { location: string }; body: ReservationView } {
+  return {
+    status: HttpStatus.ACCEPTED,
+    headers: { location: `/api/v1/reservations/${reservation.code}` },
+    body: toReservationView(reservation),
+  };
 }

@@ -1,13 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { CatalogRepository, CatalogSnapshot, Office } from '@app/catalog';
-import { Clock, IdempotencyKeyReusedError, isUniqueViolation, retryLostRaces, TransactionRunner } from '@app/core';
+import { Clock, IdempotencyClaim, IdempotencyKeyReusedError, isUniqueViolation, retryLostRaces, TransactionRunner } from '@app/core';
 import { checkChargeableAmount } from '../domain/chargeable-amount';
 import { generateReservationCode } from '../domain/reservation-code';
 import { checkRentalPeriod, LocalTime, resolveLocalTime } from '../domain/rental-period';
 import { Reservation } from '../reservation.entity';
 import { RULES } from '../reservation.errors';
 import { ReservationsRepository } from '../reservations.repository';
-import { ReservationPaymentStarter } from './reservation-payment-starter';
+import { PaymentIntentRef, ReservationPaymentStarter } from './reservation-payment-starter';
 
 export interface CreateReservationInput {
   idempotencyKey: string | null;
@@ -24,8 +24,15 @@ export interface CreateReservationInput {
 /** 40 random bits per code: a collision is rare, five in a row means something else is wrong. */
 const MAX_CODE_ATTEMPTS = 5;
 
+/**
+ * Two commits (ADR 0013). The first: the Idempotency-Key's claim, the reservation, its history
+ * and the safety net of its payment. Then Stripe, outside any transaction. The second: the
+ * PaymentIntent on the reservation and the answer a retry with the key replays.
+ */
 @Injectable()
 export class CreateReservationHandler {
+  private readonly logger = new Logger(CreateReservationHandler.name);
+
   constructor(
     private readonly catalog: CatalogRepository,
     private readonly reservations: ReservationsRepository,
@@ -34,7 +41,8 @@ export class CreateReservationHandler {
     private readonly clock: Clock,
   ) {}
 
-  async execute(input: CreateReservationInput): Promise<Reservation> {
+  /** `idempotency`: the claim of the request's key (HTTP); without it only the reservation remembers the key. */
+  async execute(input: CreateReservationInput, idempotency: IdempotencyClaim<Reservation> | null = null): Promise<Reservation> {
     const now = this.clock.now();
     const catalog = await this.catalog.snapshot();
     const { pickupOffice, dropoffOffice } = checkAgainstCatalog(input, catalog);
@@ -43,18 +51,30 @@ export class CreateReservationHandler {
     checkRentalPeriod(pickup, dropoff, now);
     checkChargeableAmount(input.price.amount, input.price.currency);
 
-    const reservation = await this.insert(input, pickup, dropoff, now);
-    // Stripe answering in time gives the client its payment at once; otherwise the safety net
-    // written with the reservation creates the intent a little later (GET shows it then).
-    return this.payment.tryInline(reservation);
+    // Commit 1: the key's claim, the reservation, its history and the safety net of its payment.
+    const reservation = await this.insert(input, idempotency, pickup, dropoff, now);
+    // Outside any transaction: Stripe answering in time gives the client its payment at once;
+    // otherwise the safety net creates the intent a little later (GET shows it then).
+    const intent = await this.payment.requestIntent(reservation);
+    // Commit 2: the PaymentIntent on the reservation, with the answer a retry replays.
+    return this.recordPayment(reservation, intent, idempotency);
   }
 
-  private async insert(input: CreateReservationInput, pickup: LocalTime, dropoff: LocalTime, now: Date): Promise<Reservation> {
+  /** Commit 1; a crash after it leaves the key IN_FLIGHT, and a retry that takes it over finds this reservation. */
+  private async insert(
+    input: CreateReservationInput,
+    idempotency: IdempotencyClaim<Reservation> | null,
+    pickup: LocalTime,
+    dropoff: LocalTime,
+    now: Date,
+  ): Promise<Reservation> {
     for (let attempt = 1; ; attempt++) {
       const reservation = newReservation(input, pickup, dropoff, now);
       try {
         return await retryLostRaces.execute(() =>
           this.transactions.run(async (manager) => {
+            // First: a request with the same key waits here until this one commits or rolls back.
+            await idempotency?.claim(manager);
             await this.reservations.insert(manager, reservation);
             await this.payment.scheduleSafetyNet(manager, reservation, now);
             return reservation;
@@ -66,14 +86,44 @@ export class CreateReservationHandler {
           // Another request with the key (reused after its row was reaped) never sees it.
           const existing = await this.reservations.findByIdempotencyKey(input.idempotencyKey);
           if (existing) {
-            if (input.idempotencyFingerprint && existing.idempotencyFingerprint === input.idempotencyFingerprint) return existing;
-            throw new IdempotencyKeyReusedError();
+            if (!input.idempotencyFingerprint || existing.idempotencyFingerprint !== input.idempotencyFingerprint) {
+              throw new IdempotencyKeyReusedError();
+            }
+            // The key's row went with the rollback, unless this request took it over: claimed alone.
+            await idempotency?.claim();
+            return existing;
           }
         }
         if (attempt < MAX_CODE_ATTEMPTS && isUniqueViolation(error, 'UQ_reservations_code', 'reservations.code')) continue;
         throw error;
       }
     }
+  }
+
+  /** Commit 2: the intent (if Stripe gave one) with the stored answer; without one, the answer alone. */
+  private async recordPayment(
+    reservation: Reservation,
+    intent: PaymentIntentRef | null,
+    idempotency: IdempotencyClaim<Reservation> | null,
+  ): Promise<Reservation> {
+    if (!intent) {
+      await idempotency?.complete(reservation);
+      return reservation;
+    }
+    return retryLostRaces.execute(({ attempt }) =>
+      this.transactions.run(async (manager) => {
+        // The copy commit 1 wrote is current, its lock_version checked by the update; a writer
+        // that came in between makes the update fail, and the retry reads the row again.
+        const current = attempt === 0 ? reservation : (await this.reservations.findByCode(reservation.code, manager))!;
+        if (current.attachPaymentIntent(intent.id, intent.clientSecret)) {
+          await this.reservations.saveChanges(manager, current, this.clock.now());
+        } else {
+          this.logger.error({ msg: 'reservation already has another payment intent', reservation: current.code });
+        }
+        await idempotency?.complete(current, manager);
+        return current;
+      }),
+    );
   }
 }
 

@@ -1,6 +1,12 @@
 import { EntityManager } from 'typeorm';
 import { Reservation } from '../reservation.entity';
 
+/** A PaymentIntent as the create use case records it on the reservation. */
+export interface PaymentIntentRef {
+  id: string;
+  clientSecret: string | null;
+}
+
 /**
  * How the create use case starts a reservation's payment. Reservations declares it and the
  * payments slice provides it (the app binds them: `ReservationsModule.forRoot`), so that the
@@ -14,8 +20,9 @@ export abstract class ReservationPaymentStarter {
   abstract scheduleSafetyNet(manager: EntityManager, reservation: Reservation, now: Date): Promise<void>;
 
   /**
-   * After the commit: starts the payment now if the payment provider answers in time. Never
-   * throws; returns the reservation as it is then (with its payment, or still without).
+   * After that commit, outside any transaction: the reservation's PaymentIntent if the payment
+   * provider answers in time, null if it does not (or the reservation needs none). Never
+   * throws; records nothing (the caller does, with what commits alongside).
    */
-  abstract tryInline(reservation: Reservation): Promise<Reservation>;
+  abstract requestIntent(reservation: Reservation): Promise<PaymentIntentRef | null>;
 }

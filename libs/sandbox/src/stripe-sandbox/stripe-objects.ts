@@ -125,18 +125,23 @@ export interface SandboxRefund {
 }
 
 /** A refund of a succeeded intent, never more than what is left of it (Stripe's rules and codes). */
+/** Stripe's 404 `resource_missing` for an intent it does not know; `param` names where the id came from. */
+export function noSuchPaymentIntent(id: string, param: string): StripeApiError {
+  return new StripeApiError(404, {
+    type: 'invalid_request_error',
+    code: 'resource_missing',
+    param,
+    message: `No such payment_intent: '${id}'`,
+  });
+}
+
 export function newRefund(
   intent: SandboxPaymentIntent | undefined,
   refunded: number,
   params: Record<string, unknown>,
 ): SandboxRefund {
   if (!intent) {
-    throw new StripeApiError(404, {
-      type: 'invalid_request_error',
-      code: 'resource_missing',
-      param: 'payment_intent',
-      message: `No such payment_intent: '${String(params.payment_intent)}'`,
-    });
+    throw noSuchPaymentIntent(String(params.payment_intent), 'payment_intent');
   }
   if (intent.status !== 'succeeded') {
     throw new StripeApiError(400, {

@@ -2,6 +2,7 @@ import {
   newEvent,
   newPaymentIntent,
   newRefund,
+  noSuchPaymentIntent,
   SandboxEvent,
   SandboxPaymentIntent,
   SandboxRefund,
@@ -71,14 +72,7 @@ export class StripeStore {
   /** The intent, or Stripe's 404 `resource_missing` as the API answers it. */
   find(id: string): SandboxPaymentIntent {
     const intent = this.intents.get(id);
-    if (!intent) {
-      throw new StripeApiError(404, {
-        type: 'invalid_request_error',
-        code: 'resource_missing',
-        param: 'intent',
-        message: `No such payment_intent: '${id}'`,
-      });
-    }
+    if (!intent) throw noSuchPaymentIntent(id, 'intent');
     return intent;
   }
 

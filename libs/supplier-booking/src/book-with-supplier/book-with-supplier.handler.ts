@@ -61,11 +61,9 @@ export class BookWithSupplierHandler {
     });
     // The first try writes on the copy read before the call (the conditional update checks it
     // is still current: one read less per booking); a lost race reloads and decides again.
-    let current: Reservation | null = reservation;
-    const outcome = await retryLostRaces.execute(() =>
+    const outcome = await retryLostRaces.execute(({ attempt: race }) =>
       this.transactions.run(async (manager) => {
-        const fresh = current ?? (await this.reservations.findByCode(input.reservationCode, manager));
-        current = null;
+        const fresh = race === 0 ? reservation : await this.reservations.findByCode(input.reservationCode, manager);
         if (!fresh) return 'unknown_reservation';
         await this.requests.record(manager, fresh, attempt, run.calls);
         return this.apply(manager, fresh, attempt, run);

@@ -85,10 +85,10 @@ async function drainPaid(db: Db, codes: string[]) {
   await db.query("UPDATE reservations SET status = 'PAID', paid_at = NOW(3) WHERE code IN (?)", [codes]);
   for (let start = 0; start < codes.length; start += 1000) {
     const rows = codes.slice(start, start + 1000).map((code) => [
-      'BOOK_WITH_SUPPLIER', 'reservation', code, JSON.stringify({ reservationCode: code }), 'PENDING', 0, later, new Date(), new Date(),
+      'BOOK_WITH_SUPPLIER', 'bookings', 'reservation', code, JSON.stringify({ reservationCode: code }), 'PENDING', 0, later, new Date(), new Date(),
     ]);
     await db.query(
-      'INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES ?',
+      'INSERT INTO outbox_events (type, lane, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES ?',
       [rows],
     );
   }
@@ -133,9 +133,11 @@ async function webhooksAtRate(db: Db, codes: string[], offset: number) {
     );
   }
   await Promise.all(sends);
+  const burstEnded = Date.now();
   await agent.close();
   http.sort((a, b) => a - b);
   const confirmed = await waitForConfirmed(db, offset + codes.length);
+  const mailed = await waitForReceipts(db, offset + codes.length, burstEnded);
   const [rows] = (await db.query(
     `SELECT p.created_at AS paid_at, c.created_at AS confirmed_at
        FROM reservations r
@@ -157,6 +159,8 @@ async function webhooksAtRate(db: Db, codes: string[], offset: number) {
     supplier_call_ms: { p50: percentile(callLatencies, 50), p95: percentile(callLatencies, 95) },
     webhook_http_ms: { p50: Math.round(percentile(http, 50)), p99: Math.round(percentile(http, 99)) },
     webhook_errors: errors,
+    // Receipts may queue during the burst; they must all be mailed once it ends.
+    receipts: { mailed: mailed.receipts_mailed - offset, all_mailed_s_after_burst: mailed.seconds_after_bookings },
   };
 }
 
@@ -164,15 +168,22 @@ async function webhooksAtRate(db: Db, codes: string[], offset: number) {
  * Between the phases: each booking enqueued a receipt (ISSUE_RECEIPT, then SEND_RECEIPT_EMAIL
  * with its PDF); wait until every one is mailed, so that phase 2 starts on an idle outbox.
  */
-async function waitForReceipts(db: Db, expected: number) {
-  const started = Date.now();
-  const deadline = started + 600_000;
+async function waitForReceipts(db: Db, expected: number, since = Date.now()) {
+  const deadline = since + 600_000;
   for (;;) {
-    const [[row]] = (await db.query('SELECT COUNT(*) AS n FROM receipts WHERE emailed_at IS NOT NULL')) as unknown as [[{ n: number }]];
+    const [[row]] = (await db.query(
+      'SELECT COUNT(*) AS n, MIN(emailed_at) AS first, MAX(emailed_at) AS last FROM receipts WHERE emailed_at IS NOT NULL',
+    )) as unknown as [[{ n: number; first: Date | null; last: Date | null }]];
     const mailed = Number(row.n);
     if (mailed >= expected || Date.now() > deadline) {
-      const seconds = (Date.now() - started) / 1000;
-      return { receipts_mailed: mailed, seconds_after_bookings: Number(seconds.toFixed(1)) };
+      const seconds = (Date.now() - since) / 1000;
+      // One process issues and mails them all: its receipts per second, first to last.
+      const span = row.first && row.last ? (row.last.getTime() - row.first.getTime()) / 1000 : 0;
+      return {
+        receipts_mailed: mailed,
+        seconds_after_bookings: Number(seconds.toFixed(1)),
+        receipts_per_s_per_process: span > 0 ? Math.round(mailed / span) : null,
+      };
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -9,6 +9,7 @@ import { ReceiptEmails1764000000008 } from './1764000000008-receipt-emails';
 import { AuditLog1764000000009 } from './1764000000009-audit-log';
 import { MoneySafety1764000000010 } from './1764000000010-money-safety';
 import { PaymentChecks1764000000011 } from './1764000000011-payment-checks';
+import { OutboxLanes1764000000012 } from './1764000000012-outbox-lanes';
 
 /** Every migration, in order; the apps run them at start (DATABASE_MIGRATE_ON_START). */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   AuditLog1764000000009,
   MoneySafety1764000000010,
   PaymentChecks1764000000011,
+  OutboxLanes1764000000012,
 ];

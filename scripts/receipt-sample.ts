@@ -19,7 +19,8 @@ const SAMPLES: Record<string, ReceiptContent> = {
 async function main(): Promise<void> {
   const directory = join(__dirname, '..', 'docs', 'receipts');
   mkdirSync(directory, { recursive: true });
-  const renderer = new ReceiptPdfRenderer();
+  // On the event loop: a script renders two receipts and exits.
+  const renderer = new ReceiptPdfRenderer({ pdf: { threads: 0 } });
   for (const [name, content] of Object.entries(SAMPLES)) {
     const pdf = join(directory, `${name}.pdf`);
     writeFileSync(pdf, await renderer.render(content));

@@ -3,7 +3,7 @@
  * written by hand on node:http and mysql2: a drainer loop, no HTTP server of its own. It books
  * with BUDGET (JSON REST; the bench gives every reservation that supplier). Per batch of 100:
  *
- *   BEGIN (READ COMMITTED); SELECT … FROM outbox_events WHERE next_attempt_at <= ? AND type = 'BOOK_WITH_SUPPLIER'
+ *   BEGIN (READ COMMITTED); SELECT … FROM outbox_events WHERE lane = 'bookings' AND next_attempt_at <= ?
  *     ORDER BY next_attempt_at, id LIMIT 100 FOR UPDATE SKIP LOCKED; UPDATE … SET status = 'PROCESSING', lease …; COMMIT
  *   SELECT … FROM reservations WHERE code IN (…)          (the batch's reservations in one read)
  *
@@ -88,8 +88,8 @@ async function book(eventId: number, r: Row, owner: string): Promise<void> {
         'response_body, outcome, error, latency_ms, created_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, NULL, ?, ?)',
       [r.code, r.supplier_code, attempt, 'book', mask(request, r), answer.status, mask(answer.body, r), 'confirmed', latency, now],
     );
-    await write(c, 'INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)', [
-      'ISSUE_RECEIPT', 'reservation', r.code, JSON.stringify({ reservationCode: r.code }), 'PENDING', now, now, now,
+    await write(c, 'INSERT INTO outbox_events (type, lane, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)', [
+      'ISSUE_RECEIPT', 'receipts', 'reservation', r.code, JSON.stringify({ reservationCode: r.code }), 'PENDING', now, now, now,
     ]);
     await write(
       c,
@@ -110,7 +110,7 @@ async function drainOnce(): Promise<number> {
     async (c) => {
       const rows = await select(
         c,
-        "SELECT id, aggregate_id FROM outbox_events WHERE next_attempt_at <= ? AND type = 'BOOK_WITH_SUPPLIER' ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED",
+        "SELECT id, aggregate_id FROM outbox_events WHERE lane = 'bookings' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED",
         [now, BATCH],
       );
       if (rows.length > 0) {

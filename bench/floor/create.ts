@@ -151,8 +151,8 @@ async function create(raw: Buffer, key: string, catalog: Catalog): Promise<Answe
           input.customer.last, input.customer.email, input.customer.phone, input.amount, input.currency, 1, now, now,
         ]);
         await write(c, HISTORY_INSERT, [reservation.insertId, null, 'CREATED', 'reservation created', now]);
-        await write(c, 'INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)', [
-          'CREATE_PAYMENT_INTENT', 'reservation', code, JSON.stringify({ reservationCode: code }), 'PENDING', new Date(now.getTime() + 10_000), now, now,
+        await write(c, 'INSERT INTO outbox_events (type, lane, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)', [
+          'CREATE_PAYMENT_INTENT', 'payments', 'reservation', code, JSON.stringify({ reservationCode: code }), 'PENDING', new Date(now.getTime() + 10_000), now, now,
         ]);
         return { key: keyRow.insertId, reservation: reservation.insertId };
       });

@@ -124,9 +124,9 @@ async function backlog(db: Connection, count: number, first: number): Promise<st
   const codes = await insertReservations(db, count, () => 'BUDGET', first);
   const later = new Date(Date.now() + 86_400_000);
   await db.query("UPDATE reservations SET status = 'PAID', paid_at = NOW(3), lock_version = 2 WHERE code IN (?)", [codes]);
-  const rows = codes.map((code) => ['BOOK_WITH_SUPPLIER', 'reservation', code, JSON.stringify({ reservationCode: code }), 'PENDING', 0, later, new Date(), new Date()]);
+  const rows = codes.map((code) => ['BOOK_WITH_SUPPLIER', 'bookings', 'reservation', code, JSON.stringify({ reservationCode: code }), 'PENDING', 0, later, new Date(), new Date()]);
   for (let start = 0; start < rows.length; start += 1000) {
-    await db.query('INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES ?', [
+    await db.query('INSERT INTO outbox_events (type, lane, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES ?', [
       rows.slice(start, start + 1000),
     ]);
   }

@@ -80,8 +80,8 @@ serve(db, async (req, raw) => {
       await write(c, 'INSERT INTO reservation_status_history (reservation_id, from_status, to_status, cause, actor, created_at) VALUES (?, ?, ?, ?, NULL, ?)', [
         r.id, r.status, 'PAID', `stripe ${event.type} ${event.id}`, now,
       ]);
-      await write(c, 'INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)', [
-        'BOOK_WITH_SUPPLIER', 'reservation', code, JSON.stringify({ reservationCode: code }), 'PENDING', now, now, now,
+      await write(c, 'INSERT INTO outbox_events (type, lane, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)', [
+        'BOOK_WITH_SUPPLIER', 'bookings', 'reservation', code, JSON.stringify({ reservationCode: code }), 'PENDING', now, now, now,
       ]);
       return 'applied';
     });

@@ -115,8 +115,8 @@ describe.each(DATABASE_KINDS)('supplier booking and refunds on %s (integration)'
 
     // A second retry for the same run comes late.
     await app().dataSource.query(
-      `INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at)
-       SELECT type, aggregate_type, aggregate_id, payload, 'PENDING', 0, created_at, created_at, updated_at FROM outbox_events WHERE id = ?`,
+      `INSERT INTO outbox_events (type, lane, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at)
+       SELECT type, lane, aggregate_type, aggregate_id, payload, 'PENDING', 0, created_at, created_at, updated_at FROM outbox_events WHERE id = ?`,
       [scheduled.id],
     );
     const before = app().supplier.calls.length;

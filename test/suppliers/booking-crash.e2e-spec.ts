@@ -70,8 +70,8 @@ describe('supplier booking survives a SIGKILL mid-call (MySQL, separate processe
       [now, now, now, now, now],
     );
     await db.query(
-      `INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at)
-       VALUES ('BOOK_WITH_SUPPLIER', 'reservation', 'KXQ2M9TD', '{"reservationCode":"KXQ2M9TD"}', 'PENDING', 0, ?, ?, ?)`,
+      `INSERT INTO outbox_events (type, lane, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at)
+       VALUES ('BOOK_WITH_SUPPLIER', 'bookings', 'reservation', 'KXQ2M9TD', '{"reservationCode":"KXQ2M9TD"}', 'PENDING', 0, ?, ?, ?)`,
       [now, now, now],
     );
 

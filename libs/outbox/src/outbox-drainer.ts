@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { Semaphore } from 'async-mutex';
+import { Mutex, Semaphore } from 'async-mutex';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Clock } from '@app/core';
@@ -13,19 +13,35 @@ import { Failure, OutboxRepository } from './outbox.repository';
 
 type Outcome = { id: number; ok: true } | { id: number; ok: false; failure: Failure };
 
+/** One lane's drain: its own loop, so that a lane busy with slow handlers never holds up another. */
+interface Lane {
+  name: string;
+  concurrency: number;
+  draining?: Promise<void>;
+  /** Asked for again while draining: go round once more. */
+  wanted: boolean;
+}
+
 /**
- * Drains the outbox: claims due events in batches, runs their handlers with bounded
- * concurrency, records each outcome. Woken by a schedule (the safety net) and by every
- * enqueue of this process (the fast path). Safe with any number of processes: a claim is a
- * lease, and every write afterwards checks that the lease is still ours.
+ * Drains the outbox, lane by lane (ADR 0014): each lane claims its due events in batches and
+ * runs their handlers with its own bounded concurrency, then records each outcome. Woken by a
+ * schedule (the safety net) and by every enqueue of this process (the fast path, that event's
+ * lane only). Safe with any number of processes: a claim is a lease, and every write afterwards
+ * checks that the lease is still ours.
  */
 @Injectable()
 export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxDrainer.name);
   private readonly processId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private claims = 0;
-  private draining?: Promise<void>;
-  private wanted = false;
+  private readonly lanes = new Map<string, Lane>();
+  /**
+   * One claim at a time in this process. A lane's range scan on MySQL also locks, for an
+   * instant, the first index record past its range, which is the oldest due event of the next
+   * lane: a claim of that lane running at the same moment would skip it (SKIP LOCKED), find
+   * nothing, and leave the lane idle until the next poll. A claim takes a millisecond or two.
+   */
+  private readonly claiming = new Mutex();
   private stopping = false;
   private started = false;
   /** Claimed but not yet started, per lease owner: what shutdown gives back. */
@@ -48,39 +64,36 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
           'Deploy the slice that handles them, or set OUTBOX_ENABLED=false on this process.',
       );
     }
-    const unparked = await this.repository.unpark(this.registry.types(), this.clock.now());
+    const lanes = this.registry.lanes();
+    const unknown = Object.keys(this.config.laneConcurrency).filter((lane) => !lanes.has(lane));
+    if (unknown.length > 0) {
+      throw new Error(`OUTBOX_LANE_CONCURRENCY names lanes no handler uses: ${unknown.join(', ')} (lanes: ${[...lanes.keys()].join(', ')}).`);
+    }
+    const unparked = await this.repository.settleLanes(lanes, this.clock.now());
     if (unparked > 0) this.logger.log({ msg: 'parked outbox events now have a handler', unparked });
+    for (const name of lanes.keys()) this.lane(name);
     this.started = true;
     this.scheduler.addInterval('outbox-drain', setInterval(() => this.nudge(), this.config.pollIntervalMs));
     this.nudge();
   }
 
-  /** Asks for a drain; a drain already running goes round once more instead. */
-  nudge(): void {
+  /** Asks for a drain of one lane, or of every lane; a drain already running goes round once more instead. */
+  nudge(lane?: string): void {
     if (!this.started || this.stopping) return;
-    if (this.draining) {
-      this.wanted = true;
+    if (lane === undefined) {
+      for (const each of this.lanes.values()) this.nudgeLane(each);
       return;
     }
-    this.draining = this.drain()
-      .then(() => undefined)
-      .catch((error: unknown) => this.logger.error({ msg: 'outbox drain failed', err: error }))
-      .finally(() => {
-        this.draining = undefined;
-        if (this.wanted && !this.stopping) this.nudge();
-      });
+    const known = this.lanes.get(lane);
+    if (known) this.nudgeLane(known);
   }
 
-  /** Drains until nothing is due. Exposed for tests and the CLI. */
+  /** Drains every lane until nothing is due. Exposed for tests and the CLI. */
   async drain(): Promise<number> {
-    let handled = 0;
-    for (;;) {
-      this.wanted = false;
-      const batch = await this.claimBatch();
-      handled += batch.length;
-      if (batch.length < this.config.batchSize && !this.wanted) return handled;
-      if (this.stopping) return handled;
-    }
+    // Also where the schedule is off (OUTBOX_ENABLED=false): the CLI and the integration tests.
+    const lanes = [...this.registry.lanes().keys()].map((name) => this.lane(name));
+    const handled = await Promise.all(lanes.map((lane) => this.drainLane(lane)));
+    return handled.reduce((sum, count) => sum + count, 0);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -90,23 +103,60 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
     const now = this.clock.now();
     for (const [owner, ids] of this.waiting) await this.repository.release([...ids], owner, now);
     this.waiting.clear();
-    if (this.draining) {
+    const draining = [...this.lanes.values()].flatMap((lane) => (lane.draining ? [lane.draining] : []));
+    if (draining.length > 0) {
       const deadline = new Promise<'timeout'>((resolve) =>
         setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs).unref(),
       );
-      if ((await Promise.race([this.draining, deadline])) === 'timeout') {
+      if ((await Promise.race([Promise.all(draining), deadline])) === 'timeout') {
         // Still running: their leases stay, so nobody runs them twice while they might finish.
         this.logger.warn({ msg: 'outbox handlers still running at shutdown; their leases will expire' });
       }
     }
   }
 
-  private async claimBatch(): Promise<OutboxEvent[]> {
+  private lane(name: string): Lane {
+    let lane = this.lanes.get(name);
+    if (!lane) {
+      lane = { name, concurrency: this.config.laneConcurrency[name] ?? this.config.concurrency, wanted: false };
+      this.lanes.set(name, lane);
+    }
+    return lane;
+  }
+
+  private nudgeLane(lane: Lane): void {
+    if (lane.draining) {
+      lane.wanted = true;
+      return;
+    }
+    lane.draining = this.drainLane(lane)
+      .then(() => undefined)
+      .catch((error: unknown) => this.logger.error({ msg: 'outbox drain failed', lane: lane.name, err: error }))
+      .finally(() => {
+        lane.draining = undefined;
+        if (lane.wanted && !this.stopping) this.nudgeLane(lane);
+      });
+  }
+
+  private async drainLane(lane: Lane): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      lane.wanted = false;
+      const batch = await this.claimBatch(lane);
+      handled += batch.length;
+      if (batch.length < this.config.batchSize && !lane.wanted) return handled;
+      if (this.stopping) return handled;
+    }
+  }
+
+  private async claimBatch(lane: Lane): Promise<OutboxEvent[]> {
     if (this.stopping) return [];
     const now = this.clock.now();
     const owner = `${this.processId}#${++this.claims}`;
     const leaseExpiresAt = new Date(now.getTime() + this.config.leaseMs);
-    const batch = await this.repository.claim(owner, this.config.batchSize, now, leaseExpiresAt);
+    const batch = await this.claiming.runExclusive(() =>
+      this.repository.claim(lane.name, owner, this.config.batchSize, now, leaseExpiresAt),
+    );
     if (batch.length === 0) return batch;
     if (this.stopping) {
       // Shutdown began while we were claiming: give the batch straight back.
@@ -116,7 +166,7 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
 
     const waiting = new Set(batch.map((event) => event.id));
     this.waiting.set(owner, waiting);
-    const semaphore = new Semaphore(this.config.concurrency);
+    const semaphore = new Semaphore(lane.concurrency);
     const outcomes = await Promise.all(
       batch.map((event) =>
         semaphore.runExclusive(async (): Promise<Outcome | undefined> => {

@@ -15,6 +15,7 @@ export enum OutboxStatus {
  */
 @Entity({ name: 'outbox_events' })
 @Index('IX_outbox_events_due', ['nextAttemptAt', 'id'])
+@Index('IX_outbox_events_lane_due', ['lane', 'nextAttemptAt', 'id'])
 @Index('IX_outbox_events_status_type', ['status', 'type'])
 @Index('IX_outbox_events_aggregate', ['aggregateType', 'aggregateId'])
 export class OutboxEvent {
@@ -23,6 +24,10 @@ export class OutboxEvent {
 
   @Column({ type: 'varchar', length: 64 })
   type!: string;
+
+  /** The lane of the type's handler (ADR 0014): what a drainer claims together. */
+  @Column({ type: 'varchar', length: 32, default: 'default' })
+  lane!: string;
 
   @Column({ name: 'aggregate_type', type: 'varchar', length: 64 })
   aggregateType!: string;

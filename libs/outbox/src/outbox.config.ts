@@ -9,7 +9,10 @@ export const outboxConfig = registerAs('outbox', () => {
     enabled: env.OUTBOX_ENABLED ?? true,
     pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS ?? 1000,
     batchSize: env.OUTBOX_BATCH_SIZE ?? 100,
+    /** Handlers running at once in each lane of this process (ADR 0014). */
     concurrency: env.OUTBOX_CONCURRENCY ?? 16,
+    /** A lane's own figure, over `concurrency`: `OUTBOX_LANE_CONCURRENCY=bookings=32,mail=4`. */
+    laneConcurrency: parseLaneConcurrency(env.OUTBOX_LANE_CONCURRENCY),
     maxAttempts: env.OUTBOX_MAX_ATTEMPTS ?? 10,
     backoffBaseMs: env.OUTBOX_BACKOFF_BASE_MS ?? 1000,
     backoffMaxMs: env.OUTBOX_BACKOFF_MAX_MS ?? 5 * 60_000,
@@ -25,5 +28,14 @@ export const outboxConfig = registerAs('outbox', () => {
     readyMaxLagSeconds: env.OUTBOX_READY_MAX_LAG_SECONDS ?? 0,
   };
 });
+
+function parseLaneConcurrency(text: string | undefined): Record<string, number> {
+  const lanes: Record<string, number> = {};
+  for (const pair of text?.split(',') ?? []) {
+    const [lane, concurrency] = pair.trim().split('=');
+    lanes[lane] = Number(concurrency);
+  }
+  return lanes;
+}
 
 export type OutboxConfig = ReturnType<typeof outboxConfig>;

@@ -35,23 +35,30 @@ export class OutboxRepository {
   }
 
   /**
-   * Takes up to `limit` due events and leases them to `owner` until `leaseExpiresAt`.
+   * Takes up to `limit` due events of one lane and leases them to `owner` until `leaseExpiresAt`.
    * MySQL: `FOR UPDATE SKIP LOCKED` under READ COMMITTED (no gap locks, so enqueues are never
    * blocked), so concurrent drainers take disjoint rows. SQLite: the writer mutex serialises
    * claims, which is the single-writer path.
    */
-  async claim(owner: string, limit: number, now: Date, leaseExpiresAt: Date): Promise<OutboxEvent[]> {
+  async claim(lane: string, owner: string, limit: number, now: Date, leaseExpiresAt: Date): Promise<OutboxEvent[]> {
     // SKIP LOCKED never waits on a leased row, but a claim can still be a deadlock's victim (index
     // entries shared with an enqueue or a release): it then claims again.
     return retryLostRaces.execute(() =>
       this.transactions.run(async (manager) => {
+        // One range of IX_outbox_events_lane_due: the lane's due events, oldest first.
         const query = manager
           .createQueryBuilder(OutboxEvent, 'e')
-          .where('e.nextAttemptAt <= :now', { now })
+          .where('e.lane = :lane', { lane })
+          .andWhere('e.nextAttemptAt <= :now', { now })
           .orderBy('e.nextAttemptAt', 'ASC')
           .addOrderBy('e.id', 'ASC')
           .limit(limit);
-        if (this.transactions.kind === 'mysql') query.setLock('pessimistic_write').setOnLocked('skip_locked');
+        // The hint matters: for `ORDER BY next_attempt_at, id LIMIT n` the optimiser may prefer
+        // IX_outbox_events_due, whose scan locks (and so makes other lanes' claims skip) every
+        // lane's due rows.
+        if (this.transactions.kind === 'mysql') {
+          query.useIndex('IX_outbox_events_lane_due').setLock('pessimistic_write').setOnLocked('skip_locked');
+        }
         const rows = await query.getMany();
         if (rows.length === 0) return rows;
         await manager
@@ -225,18 +232,33 @@ export class OutboxRepository {
     return rows.map((row) => row.type);
   }
 
-  /** Parked events of types that now have a handler become due. */
-  async unpark(types: string[], now: Date): Promise<number> {
-    if (types.length === 0) return 0;
-    const result = await this.transactions.single((manager) =>
-      manager
-        .createQueryBuilder()
-        .update(OutboxEvent)
-        .set({ nextAttemptAt: now, updatedAt: now })
-        .where({ status: OutboxStatus.PENDING, nextAttemptAt: IsNull(), type: In(types) })
-        .execute(),
-    );
-    return result.affected ?? 0;
+  /**
+   * At start: every unfinished event of a handled type moves to its handler's lane (rows written
+   * before lanes, or before a type changed lane), and parked events of types that now have a
+   * handler become due. Returns how many were unparked.
+   */
+  async settleLanes(lanes: Map<string, string[]>, now: Date): Promise<number> {
+    let unparked = 0;
+    for (const [lane, types] of lanes) {
+      await this.transactions.single((manager) =>
+        manager
+          .createQueryBuilder()
+          .update(OutboxEvent)
+          .set({ lane })
+          .where({ status: In([OutboxStatus.PENDING, OutboxStatus.PROCESSING]), type: In(types), lane: Not(lane) })
+          .execute(),
+      );
+      const result = await this.transactions.single((manager) =>
+        manager
+          .createQueryBuilder()
+          .update(OutboxEvent)
+          .set({ nextAttemptAt: now, updatedAt: now })
+          .where({ status: OutboxStatus.PENDING, nextAttemptAt: IsNull(), type: In(types) })
+          .execute(),
+      );
+      unparked += result.affected ?? 0;
+    }
+    return unparked;
   }
 }
 

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { Clock, TransactionRunner } from '@app/core';
 import { OutboxDrainer } from './outbox-drainer';
 import { OutboxStatus } from './outbox-event.entity';
-import { OutboxHandlerRegistry } from './outbox-handler';
+import { DEFAULT_LANE, OutboxHandlerRegistry } from './outbox-handler';
 import { UnknownOutboxEventTypeError } from './outbox.errors';
 import { OutboxRepository } from './outbox.repository';
 
@@ -35,12 +35,14 @@ export class Outbox {
   ) {}
 
   async enqueue(manager: EntityManager, event: NewOutboxEvent): Promise<number> {
-    const handled = this.registry.get(event.type) !== undefined;
-    if (!handled && !event.parkUntilHandled) throw new UnknownOutboxEventTypeError(event.type);
+    const lane = this.registry.laneOf(event.type);
+    if (!lane && !event.parkUntilHandled) throw new UnknownOutboxEventTypeError(event.type);
     const now = this.clock.now();
-    const dueAt = handled ? (event.notBefore ?? now) : null;
+    const dueAt = lane ? (event.notBefore ?? now) : null;
     const id = await this.repository.insert(manager, {
       type: event.type,
+      // A parked event takes its lane when a process with its handler starts (settleLanes).
+      lane: lane ?? DEFAULT_LANE,
       aggregateType: event.aggregateType,
       aggregateId: event.aggregateId,
       payload: JSON.stringify(event.payload),
@@ -54,8 +56,8 @@ export class Outbox {
       updatedAt: now,
       processedAt: null,
     });
-    // Once committed, this process starts on it at once: milliseconds, not a poll interval.
-    if (dueAt && dueAt <= now) this.transactions.afterCommit(manager, () => this.drainer.nudge());
+    // Once committed, this process starts on it at once (its lane only): milliseconds, not a poll interval.
+    if (dueAt && dueAt <= now) this.transactions.afterCommit(manager, () => this.drainer.nudge(lane));
     return id;
   }
 

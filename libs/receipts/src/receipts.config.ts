@@ -1,4 +1,5 @@
 import { registerAs } from '@nestjs/config';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseEnvironment } from '@app/core';
 
@@ -22,6 +23,10 @@ export const receiptsConfig = registerAs('receipts', () => {
       directory: env.MAIL_DIR ?? join(process.cwd(), 'var', 'mail'),
       /** Connection, greeting and each SMTP command. */
       timeoutMs: env.SMTP_TIMEOUT_MS ?? 10_000,
+    },
+    pdf: {
+      /** Worker threads rendering PDFs; 0: on the event loop. One core is left to the event loop. */
+      threads: env.RECEIPT_PDF_THREADS ?? Math.max(1, availableParallelism() - 1),
     },
   };
 });

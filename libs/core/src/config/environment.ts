@@ -128,6 +128,11 @@ export class Environment {
   @IsOptional() @Transform(toInt) @Min(1) @Max(500) @IsInt()
   OUTBOX_CONCURRENCY?: number;
 
+  @IsOptional() @IsString() @Matches(/^[a-z][a-z0-9-]{0,31}=[1-9]\d{0,2}(\s*,\s*[a-z][a-z0-9-]{0,31}=[1-9]\d{0,2})*$/, {
+    message: 'must be lane=concurrency pairs separated by commas, like bookings=32,mail=4',
+  })
+  OUTBOX_LANE_CONCURRENCY?: string;
+
   @IsOptional() @Transform(toInt) @Min(1) @Max(1000) @IsInt()
   OUTBOX_MAX_ATTEMPTS?: number;
 
@@ -216,6 +221,9 @@ export class Environment {
 
   @IsOptional() @IsString() @Matches(/^[^<>@\s]+@[^<>@\s]+$/, { message: 'must be an e-mail address' })
   RECEIPT_SUPPORT_EMAIL?: string;
+
+  @IsOptional() @Transform(toInt) @Min(0) @Max(64) @IsInt()
+  RECEIPT_PDF_THREADS?: number;
 }
 
 /** A configuration the process cannot start with; the message names the variables and the rules, never a secret. */

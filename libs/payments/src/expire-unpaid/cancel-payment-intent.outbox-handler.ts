@@ -14,7 +14,7 @@ export function cancelPaymentIntentKey(reservationCode: string): string {
  * success. An intent still processing cannot be cancelled: the reconciliation watches it.
  */
 @Injectable()
-@OutboxHandler(CANCEL_PAYMENT_INTENT)
+@OutboxHandler(CANCEL_PAYMENT_INTENT, { lane: 'payments' })
 export class CancelPaymentIntentOutboxHandler implements OutboxEventHandler<PaymentEventPayload> {
   constructor(private readonly cancel: CancelPaymentIntentHandler) {}
 

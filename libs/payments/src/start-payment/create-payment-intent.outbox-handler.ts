@@ -7,7 +7,7 @@ import { StartPaymentHandler } from './start-payment.handler';
 
 /** The safety net of the inline creation: runs a little later, and does nothing if it succeeded. */
 @Injectable()
-@OutboxHandler(CREATE_PAYMENT_INTENT)
+@OutboxHandler(CREATE_PAYMENT_INTENT, { lane: 'payments' })
 export class CreatePaymentIntentOutboxHandler implements OutboxEventHandler<PaymentEventPayload> {
   constructor(
     private readonly startPayment: StartPaymentHandler,

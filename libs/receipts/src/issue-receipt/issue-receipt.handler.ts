@@ -62,7 +62,7 @@ export class IssueReceiptHandler {
 
 /** ISSUE_RECEIPT, enqueued by supplier booking on entering a confirmed state. */
 @Injectable()
-@OutboxHandler(ISSUE_RECEIPT)
+@OutboxHandler(ISSUE_RECEIPT, { lane: 'receipts' })
 export class IssueReceiptOutboxHandler implements OutboxEventHandler<{ reservationCode: string }> {
   constructor(private readonly issue: IssueReceiptHandler) {}
 

@@ -1,9 +1,8 @@
-import { Injectable } from '@nestjs/common';
 import { create as parseFont, Font } from 'fontkit';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import PDFDocument from 'pdfkit';
-import { ReceiptContent } from '../receipt.entity';
+import type { ReceiptContent } from '../receipt.entity';
 import { describeRental, describeStay, formatIssueDate, formatLocal, receiptTitle, supplierLine, versionLine } from './receipt-wording';
 
 /**
@@ -23,47 +22,55 @@ const BAND = '#eef2f7';
 
 type Doc = PDFKit.PDFDocument;
 
-/** Renders a receipt's frozen content as a one-page A4 PDF. Same content, same bytes. */
-@Injectable()
-export class ReceiptPdfRenderer {
-  // Parsed once: parsing the fonts was three quarters of a render (pdfkit takes a parsed
-  // font as well as a file, and subsets it per document).
-  private readonly regular = loadFont('DejaVuSans.ttf');
-  private readonly bold = loadFont('DejaVuSans-Bold.ttf');
+/** The two faces of DejaVu Sans, parsed once per thread. */
+export interface ReceiptFonts {
+  regular: Font;
+  bold: Font;
+}
 
-  render(receipt: ReceiptContent): Promise<Buffer> {
-    const issuedAt = new Date(receipt.issued_at);
-    const doc = new PDFDocument({
-      size: 'A4',
-      margin: MARGIN,
-      // Fixed metadata, so that a receipt renders to the same bytes each time it is asked for.
-      info: {
-        Title: `${receiptTitle(receipt)} ${receipt.number}`,
-        Author: receipt.issuer.name,
-        Subject: `Reservation ${receipt.reservation_code}`,
-        CreationDate: issuedAt,
-        ModDate: issuedAt,
-      },
-      // Not the default Helvetica, which pdfkit would load for nothing.
-      font: this.regular as unknown as string,
-    });
-    doc.registerFont('regular', this.regular as unknown as string);
-    doc.registerFont('bold', this.bold as unknown as string);
+// Parsing the fonts was three quarters of a render: pdfkit takes a parsed font as well as a
+// file, and subsets it per document.
+export function loadReceiptFonts(): ReceiptFonts {
+  return { regular: loadFont('DejaVuSans.ttf'), bold: loadFont('DejaVuSans-Bold.ttf') };
+}
 
-    const done = new Promise<Buffer>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-      doc.on('end', () => resolve(Buffer.concat(chunks)));
-      doc.on('error', reject);
-    });
-    header(doc, receipt);
-    parties(doc, receipt);
-    rental(doc, receipt);
-    amounts(doc, receipt);
-    footer(doc, receipt);
-    doc.end();
-    return done;
-  }
+/**
+ * Renders a receipt's frozen content as a one-page A4 PDF. Same content, same bytes. Pure
+ * CPU, so it runs in the worker threads of `ReceiptPdfRenderer` (its pool), not on the event
+ * loop; nothing here may import Nest or the database.
+ */
+export function renderReceiptPdf(receipt: ReceiptContent, fonts: ReceiptFonts): Promise<Buffer> {
+  const issuedAt = new Date(receipt.issued_at);
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: MARGIN,
+    // Fixed metadata, so that a receipt renders to the same bytes each time it is asked for.
+    info: {
+      Title: `${receiptTitle(receipt)} ${receipt.number}`,
+      Author: receipt.issuer.name,
+      Subject: `Reservation ${receipt.reservation_code}`,
+      CreationDate: issuedAt,
+      ModDate: issuedAt,
+    },
+    // Not the default Helvetica, which pdfkit would load for nothing.
+    font: fonts.regular as unknown as string,
+  });
+  doc.registerFont('regular', fonts.regular as unknown as string);
+  doc.registerFont('bold', fonts.bold as unknown as string);
+
+  const done = new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+  header(doc, receipt);
+  parties(doc, receipt);
+  rental(doc, receipt);
+  amounts(doc, receipt);
+  footer(doc, receipt);
+  doc.end();
+  return done;
 }
 
 function loadFont(file: string): Font {

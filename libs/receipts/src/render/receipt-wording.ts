@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { ReceiptContent, ReceiptPlace } from '../receipt.entity';
+import type { ReceiptContent, ReceiptPlace } from '../receipt.entity';
 
 /** What the PDF and the e-mail both say, worded once. */
 

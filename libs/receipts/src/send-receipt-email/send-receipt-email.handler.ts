@@ -67,7 +67,7 @@ export class SendReceiptEmailHandler {
 
 /** SEND_RECEIPT_EMAIL, enqueued with each receipt version. */
 @Injectable()
-@OutboxHandler(SEND_RECEIPT_EMAIL)
+@OutboxHandler(SEND_RECEIPT_EMAIL, { lane: 'mail' })
 export class SendReceiptEmailOutboxHandler implements OutboxEventHandler<{ receiptNumber: string }> {
   constructor(private readonly send: SendReceiptEmailHandler) {}
 

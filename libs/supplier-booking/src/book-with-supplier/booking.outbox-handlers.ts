@@ -6,7 +6,7 @@ import { BookWithSupplierHandler } from './book-with-supplier.handler';
 
 /** The first booking run of a paid reservation. */
 @Injectable()
-@OutboxHandler(BOOK_WITH_SUPPLIER)
+@OutboxHandler(BOOK_WITH_SUPPLIER, { lane: 'bookings' })
 export class BookWithSupplierOutboxHandler implements OutboxEventHandler<BookingEventPayload> {
   constructor(private readonly booking: BookWithSupplierHandler) {}
 
@@ -19,7 +19,7 @@ export class BookWithSupplierOutboxHandler implements OutboxEventHandler<Booking
 
 /** A scheduled retry; stale when another run came after the one that scheduled it. */
 @Injectable()
-@OutboxHandler(RETRY_SUPPLIER_BOOKING)
+@OutboxHandler(RETRY_SUPPLIER_BOOKING, { lane: 'bookings' })
 export class RetrySupplierBookingOutboxHandler implements OutboxEventHandler<BookingEventPayload> {
   constructor(private readonly booking: BookWithSupplierHandler) {}
 
@@ -35,7 +35,7 @@ export class RetrySupplierBookingOutboxHandler implements OutboxEventHandler<Boo
 
 /** After a refund: does the supplier hold a booking all the same? */
 @Injectable()
-@OutboxHandler(CHECK_SUPPLIER_AFTER_REFUND)
+@OutboxHandler(CHECK_SUPPLIER_AFTER_REFUND, { lane: 'bookings' })
 export class CheckSupplierAfterRefundOutboxHandler implements OutboxEventHandler<BookingEventPayload> {
   constructor(private readonly booking: BookWithSupplierHandler) {}
 

@@ -13,7 +13,7 @@ class RefundOutcomeUnknownError extends Error {}
  * reads the intent's refunds after that, and retries for as long as the outcome is unknown.
  */
 @Injectable()
-@OutboxHandler(SETTLE_REFUND)
+@OutboxHandler(SETTLE_REFUND, { lane: 'payments' })
 export class SettleRefundOutboxHandler implements OutboxEventHandler<SettleRefundPayload> {
   constructor(
     private readonly reservations: ReservationsRepository,

@@ -1,0 +1,60 @@
+import { pdfText } from '../../../../test/support/pdf-text';
+import { aPendingReceiptContent, aReceiptContent } from '../testing';
+import type { ReceiptContent } from '../receipt.entity';
+import { composeReceiptEmail } from './receipt-email';
+import { loadReceiptFonts, renderReceiptPdf } from './receipt-pdf';
+
+describe('renderReceiptPdf', () => {
+  const fonts = loadReceiptFonts();
+  const renderer = { render: (receipt: ReceiptContent) => renderReceiptPdf(receipt, fonts) };
+
+  it('prints accents and currency signs with its embedded font, on one page', async () => {
+    const { pages, text } = await pdfText(await renderer.render(aReceiptContent()));
+    expect(pages).toBe(1);
+    const names = ['Ana María Pérez Łódź-Zürich', 'São Paulo Guarulhos Airport, Terminal 3', '€189.50'];
+    for (const expected of ['R-2026-000123', 'K7M2Q9XD', ...names, 'HZ-48213377', 'pi_3QxSample0123456789']) {
+      expect(text).toContain(expected);
+    }
+    expect(text).toContain('Car rental with Hertz: CDMR, in São Paulo, 4 days');
+  });
+
+  it("prints local times with each office's time zone; rental days counted as started 24-hour periods", async () => {
+    const zurich = { office_code: 'ZRH-AP', office_name: 'Zürich Airport', city: 'Zürich' };
+    const lodz = { office_code: 'LCJ-AP', office_name: 'Łódź Władysław Reymont Airport', city: 'Łódź' };
+    const oneWay = aReceiptContent({
+      pickup: { ...zurich, at: '2027-03-01T10:00', time_zone: 'Europe/Zurich' },
+      dropoff: { ...lodz, at: '2027-03-05T10:30', time_zone: 'Europe/Warsaw' },
+    });
+    const { text } = await pdfText(await renderer.render(oneWay));
+    expect(text).toContain('Mon 1 Mar 2027, 10:00 (Europe/Zurich)');
+    expect(text).toContain('Fri 5 Mar 2027, 10:30 (Europe/Warsaw)');
+    expect(text).toContain('5 days');
+    expect(text).toContain('Car rental with Hertz: CDMR, Zürich to Łódź, 5 days');
+  });
+
+  it('prints pounds, and "pending with the supplier" instead of a confirmation number', async () => {
+    const pending = aPendingReceiptContent({ version: 2 });
+    const { text } = await pdfText(await renderer.render(pending));
+    expect(text).toContain('£245.00');
+    expect(text).toContain('Pending with the supplier — your reservation is confirmed by us.');
+    expect(text).toContain('Version 2 (replaces version 1)');
+    expect(text).not.toContain(aReceiptContent().supplier_confirmation!);
+  });
+
+  it('renders the same receipt to the same bytes', async () => {
+    const [a, b] = await Promise.all([renderer.render(aReceiptContent()), renderer.render(aReceiptContent())]);
+    expect(a.equals(b)).toBe(true);
+  });
+
+  it('keeps hostile text as text: wrapped in the PDF, escaped in the HTML mail', async () => {
+    const customer = { first_name: '<script>alert(1)</script>', last_name: ') Tj ET /JS (x', email: 'x@example.com' };
+    const hostile = aReceiptContent({ customer });
+    const { pages, text } = await pdfText(await renderer.render(hostile));
+    expect(pages).toBe(1);
+    expect(text.replace(/\s+/g, '')).toContain('<script>alert(1)</script>)TjET/JS(x');
+    const mail = composeReceiptEmail(hostile);
+    expect(mail.html).not.toContain('<script>');
+    expect(mail.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(mail.text).toContain('<script>alert(1)</script>');
+  });
+});

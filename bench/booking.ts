@@ -67,7 +67,11 @@ async function run(url: string): Promise<void> {
       date: new Date().toISOString(),
       node: process.version,
       cpus: cpus().length,
-      outbox: { concurrency: process.env.OUTBOX_CONCURRENCY ?? 'default', batch_size: process.env.OUTBOX_BATCH_SIZE ?? 'default' },
+      outbox: {
+        concurrency: process.env.OUTBOX_CONCURRENCY ?? 'default',
+        lane_concurrency: process.env.OUTBOX_LANE_CONCURRENCY ?? 'default (receipts=2, mail=8)',
+        batch_size: process.env.OUTBOX_BATCH_SIZE ?? 'default',
+      },
       throughput,
       receipts,
       latency,

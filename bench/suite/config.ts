@@ -2,12 +2,13 @@
  * The knobs of `npm run bench` (bench/suite/run.ts), read once from the environment, and the constants of its load:
  * BENCH_STEP_SECONDS (10), BENCH_SOAK_SECONDS (600), BENCH_SOAK_RATE (50 req/s),
  * BENCH_QUICK=1 (levels 1, 8, 64; 3-s steps; 30-s soak: a smoke test), BENCH_DATABASE_URL (bench/support.ts),
- * BENCH_REPORT_ONLY=1 (no load: the report and charts rendered again from docs/perf/suite-latest.json).
+ * BENCH_SOAK_ONLY=1 (the soak alone, to docs/perf/soak.jsonl), BENCH_REPORT_ONLY=1 (no load: the report and charts rendered again from docs/perf/suite-latest.json).
  */
 import { join } from 'node:path';
 import { ROOT } from '../support';
 
 export const QUICK = process.env.BENCH_QUICK === '1';
+export const SOAK_ONLY = process.env.BENCH_SOAK_ONLY === '1';
 export const REPORT_ONLY = process.env.BENCH_REPORT_ONLY === '1';
 export const LEVELS = QUICK ? [1, 8, 64] : [1, 2, 4, 8, 16, 32, 64, 100, 128, 256];
 export const STEP_S = Number(process.env.BENCH_STEP_SECONDS ?? (QUICK ? 3 : 10));

@@ -33,6 +33,7 @@ import {
   SAMPLE_S,
   SECRET,
   SOAK_MIX,
+  SOAK_ONLY,
   SOAK_RATE,
   SOAK_S,
   STEP_S,
@@ -49,6 +50,11 @@ import { log, sleep } from './util';
 import { breakingPoint, rejudge, seedTargets, soakVerdict } from './verdicts';
 
 async function main(): Promise<void> {
+  // BENCH_SOAK_ONLY=1: the soak alone, written to docs/perf/soak.jsonl; the suite's report stays.
+  if (SOAK_ONLY) {
+    writeReport('soak', await soakAlone());
+    return;
+  }
   // BENCH_REPORT_ONLY=1: render the report and charts again from suite-latest.json (no load).
   if (!REPORT_ONLY) log(`levels ${LEVELS.join(', ')}; about ${Math.ceil((3 * LEVELS.length * (WARMUP_S + STEP_S + 1) + SOAK_S + 60) / 60)} min`);
   const result = REPORT_ONLY ? rejudge(JSON.parse(readFileSync(join(PERF, 'suite-latest.json'), 'utf8')) as Suite) : await runSuite();
@@ -85,6 +91,24 @@ async function runSuite(): Promise<Suite> {
       soak,
       seconds: Math.round((Date.now() - started) / 1000),
     };
+  } finally {
+    await stripe.stop();
+    await Promise.all(simulators.map((simulator) => simulator.stop()));
+  }
+}
+
+async function soakAlone(): Promise<object> {
+  const stripe = new StripeSandbox({ webhookSecret: SECRET });
+  const simulators = SUPPLIERS.map((code) => new SupplierSimulator(code));
+  const stripeUrl = (await stripe.start()).url;
+  const supplierUrls = await Promise.all(simulators.map((simulator) => simulator.start()));
+  try {
+    const services = {
+      STRIPE_API_BASE: stripeUrl,
+      ...Object.fromEntries(SUPPLIERS.map((code, i) => [`SUPPLIER_${code}_URL`, supplierUrls[i].url])),
+    };
+    const { samples, ...soak } = await soakTest(services);
+    return { benchmark: 'soak', date: new Date().toISOString(), host: await environment(), soak, samples };
   } finally {
     await stripe.stop();
     await Promise.all(simulators.map((simulator) => simulator.stop()));

@@ -6,9 +6,7 @@ import { DEFAULT_STALL_MS, waitUntil } from '../support/wait-for-progress';
 import { DATABASE_KINDS } from '../support/test-database';
 
 /** Holds every run until the test lets go: a lane with a backlog that does not move. */
-@Injectable()
-@OutboxHandler('TEST_HELD', { lane: 'held' })
-class HeldHandler implements OutboxEventHandler {
+class Held implements OutboxEventHandler {
   started = 0;
   private release?: () => void;
   private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
@@ -24,6 +22,16 @@ class HeldHandler implements OutboxEventHandler {
   }
 }
 
+/** Its lane runs 2 at once, as declared. */
+@Injectable()
+@OutboxHandler('TEST_HELD', { lane: 'held', concurrency: 2 })
+class HeldHandler extends Held {}
+
+/** Declares 5, but OUTBOX_LANE_CONCURRENCY says 3: the operator wins. */
+@Injectable()
+@OutboxHandler('TEST_HELD_BY_ENV', { lane: 'held-env', concurrency: 5 })
+class HeldByEnvHandler extends Held {}
+
 /** Notes each event it ran. */
 @Injectable()
 @OutboxHandler('TEST_QUICK', { lane: 'quick' })
@@ -36,15 +44,26 @@ class QuickHandler implements OutboxEventHandler<{ n: number }> {
   }
 }
 
-@Module({ providers: [HeldHandler, QuickHandler] })
+/** Work that may wait: gives way while another lane has a backlog. */
+@Injectable()
+@OutboxHandler('TEST_LATER', { lane: 'later', background: true })
+class LaterHandler implements OutboxEventHandler<{ n: number }> {
+  readonly ran = new Set<number>();
+
+  // Idempotent: a set.
+  async handle(message: OutboxMessage<{ n: number }>): Promise<void> {
+    this.ran.add(message.payload.n);
+  }
+}
+
+@Module({ providers: [HeldHandler, HeldByEnvHandler, QuickHandler, LaterHandler] })
 class LaneHandlersModule {}
 
-const HELD_CONCURRENCY = 3;
 const ENV = {
   // Only the nudge hands events over: the poll is an hour away.
   OUTBOX_POLL_INTERVAL_MS: '3600000',
   OUTBOX_CONCURRENCY: '16',
-  OUTBOX_LANE_CONCURRENCY: `held=${HELD_CONCURRENCY}`,
+  OUTBOX_LANE_CONCURRENCY: 'held-env=3',
 };
 
 describe.each(DATABASE_KINDS)('outbox lanes on %s', (kind) => {
@@ -57,6 +76,7 @@ describe.each(DATABASE_KINDS)('outbox lanes on %s', (kind) => {
     });
     afterAll(async () => {
       t.app.get(HeldHandler).open();
+      t.app.get(HeldByEnvHandler).open();
       await t.close();
     });
 
@@ -65,14 +85,16 @@ describe.each(DATABASE_KINDS)('outbox lanes on %s', (kind) => {
 
     it('never delays another lane, and runs no more at once than its own concurrency', async () => {
       const held = t.app.get(HeldHandler);
+      const heldByEnv = t.app.get(HeldByEnvHandler);
       const quick = t.app.get(QuickHandler);
-      // 250 held events: two and a half batches, of which only HELD_CONCURRENCY ever start.
+      // 250 held events: two and a half batches, of which only a lane's concurrency ever start.
       await t.app.get(TransactionRunner).run(async (manager) => {
         for (let n = 0; n < 250; n++) {
-          await t.app.get(Outbox).enqueue(manager, { type: 'TEST_HELD', aggregateType: 'test', aggregateId: `h${n}`, payload: {} });
+          const type = n % 2 === 0 ? 'TEST_HELD' : 'TEST_HELD_BY_ENV';
+          await t.app.get(Outbox).enqueue(manager, { type, aggregateType: 'test', aggregateId: `h${n}`, payload: {} });
         }
       });
-      await waitFor(() => held.started === HELD_CONCURRENCY);
+      await waitFor(() => held.started === 2 && heldByEnv.started === 3);
 
       // With one lane for all, these would queue behind the held batch for good.
       for (let n = 0; n < 20; n++) {
@@ -81,9 +103,50 @@ describe.each(DATABASE_KINDS)('outbox lanes on %s', (kind) => {
       }
       const events = t.dataSource.getRepository(OutboxEvent);
       await waitFor(async () => (await events.countBy({ type: 'TEST_QUICK', status: OutboxStatus.DONE })) === 20);
-      expect(held.started).toBe(HELD_CONCURRENCY);
-      expect(await events.countBy({ type: 'TEST_HELD', status: OutboxStatus.DONE })).toBe(0);
-      expect(new Set((await events.find()).map((event) => `${event.type}:${event.lane}`))).toEqual(new Set(['TEST_HELD:held', 'TEST_QUICK:quick']));
+      expect([held.started, heldByEnv.started]).toEqual([2, 3]);
+      expect(await events.countBy({ status: OutboxStatus.DONE })).toBe(20);
+      expect(new Set((await events.find()).map((event) => `${event.type}:${event.lane}`))).toEqual(
+        new Set(['TEST_HELD:held', 'TEST_HELD_BY_ENV:held-env', 'TEST_QUICK:quick']),
+      );
+    });
+  });
+
+  describe('a background lane', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp(kind, { imports: [LaneHandlersModule], env: ENV });
+    });
+    afterAll(async () => {
+      t.app.get(HeldHandler).open();
+      t.app.get(HeldByEnvHandler).open();
+      await t.close();
+    });
+
+    const enqueue = (type: string, payload: Record<string, unknown>) =>
+      t.app.get(TransactionRunner).run((manager) => t.app.get(Outbox).enqueue(manager, { type, aggregateType: 'test', aggregateId: 'a1', payload }));
+
+    it('waits while another lane has a backlog, and runs once it is drained', async () => {
+      const held = t.app.get(HeldHandler);
+      const quick = t.app.get(QuickHandler);
+      const later = t.app.get(LaterHandler);
+      await t.app.get(TransactionRunner).run(async (manager) => {
+        for (let n = 0; n < 150; n++) {
+          await t.app.get(Outbox).enqueue(manager, { type: 'TEST_HELD', aggregateType: 'test', aggregateId: `h${n}`, payload: {} });
+        }
+      });
+      // A full batch of 100 claimed and running: "held" has a backlog.
+      await waitFor(() => held.started === 2);
+      await enqueue('TEST_LATER', { n: 1 });
+      // Enqueued after it, in a lane that is not background: this one runs at once.
+      await enqueue('TEST_QUICK', { n: 1 });
+      await waitFor(() => quick.ran.has(1));
+      expect(later.ran.size).toBe(0);
+
+      held.open();
+      await waitFor(() => later.ran.has(1));
+      const events = t.dataSource.getRepository(OutboxEvent);
+      await waitFor(async () => (await events.countBy({ status: OutboxStatus.DONE })) === 152);
+      expect(held.started).toBe(150);
     });
   });
 

@@ -17,9 +17,15 @@ type Outcome = { id: number; ok: true } | { id: number; ok: false; failure: Fail
 interface Lane {
   name: string;
   concurrency: number;
+  /** Gives way to the other lanes' backlogs (receipts, mails). */
+  background: boolean;
   draining?: Promise<void>;
   /** Asked for again while draining: go round once more. */
   wanted: boolean;
+  /** Not background, and its last claim took a full batch: it has more due. */
+  backlogged: boolean;
+  /** Background, and it stopped for a backlog elsewhere: drain it when that ends. */
+  deferred: boolean;
 }
 
 /**
@@ -118,7 +124,8 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
   private lane(name: string): Lane {
     let lane = this.lanes.get(name);
     if (!lane) {
-      lane = { name, concurrency: this.config.laneConcurrency[name] ?? this.config.concurrency, wanted: false };
+      const concurrency = this.config.laneConcurrency[name] ?? this.registry.concurrencyOf(name) ?? this.config.concurrency;
+      lane = { name, concurrency, background: this.registry.isBackground(name), wanted: false, backlogged: false, deferred: false };
       this.lanes.set(name, lane);
     }
     return lane;
@@ -134,19 +141,41 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
       .catch((error: unknown) => this.logger.error({ msg: 'outbox drain failed', lane: lane.name, err: error }))
       .finally(() => {
         lane.draining = undefined;
-        if (lane.wanted && !this.stopping) this.nudgeLane(lane);
+        if (this.stopping) return;
+        if (lane.wanted) this.nudgeLane(lane);
+        // A backlog ended: the background lanes that gave way to it go on.
+        if (!this.backlogElsewhere()) {
+          for (const other of this.lanes.values()) {
+            if (!other.deferred) continue;
+            other.deferred = false;
+            this.nudgeLane(other);
+          }
+        }
       });
   }
 
   private async drainLane(lane: Lane): Promise<number> {
     let handled = 0;
-    for (;;) {
-      lane.wanted = false;
-      const batch = await this.claimBatch(lane);
-      handled += batch.length;
-      if (batch.length < this.config.batchSize && !lane.wanted) return handled;
-      if (this.stopping) return handled;
+    try {
+      for (;;) {
+        lane.wanted = false;
+        if (lane.background && this.backlogElsewhere()) {
+          lane.deferred = true;
+          return handled;
+        }
+        const batch = await this.claimBatch(lane);
+        handled += batch.length;
+        if (batch.length < this.config.batchSize && !lane.wanted) return handled;
+        if (this.stopping) return handled;
+      }
+    } finally {
+      lane.backlogged = false;
     }
+  }
+
+  private backlogElsewhere(): boolean {
+    for (const lane of this.lanes.values()) if (lane.backlogged) return true;
+    return false;
   }
 
   private async claimBatch(lane: Lane): Promise<OutboxEvent[]> {
@@ -157,6 +186,8 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
     const batch = await this.claiming.runExclusive(() =>
       this.repository.claim(lane.name, owner, this.config.batchSize, now, leaseExpiresAt),
     );
+    // Known as soon as claimed: the background lanes give way while this batch runs.
+    if (!lane.background) lane.backlogged = batch.length >= this.config.batchSize;
     if (batch.length === 0) return batch;
     if (this.stopping) {
       // Shutdown began while we were claiming: give the batch straight back.

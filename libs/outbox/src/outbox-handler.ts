@@ -42,18 +42,39 @@ export interface OutboxHandlerOptions {
    * so a backlog in one never delays another. Group types by the resource they wait on.
    */
   lane?: string;
+  /**
+   * The lane's concurrency unless `OUTBOX_LANE_CONCURRENCY` names it (default: `OUTBOX_CONCURRENCY`).
+   * A lane of work that is mostly CPU on a shared core (receipts) keeps it low, so that it
+   * cannot crowd out the lanes that wait on the network. Handlers of one lane must agree.
+   */
+  concurrency?: number;
+  /**
+   * Work that may wait (receipts, mails): the lane claims nothing while a lane that is not
+   * background has a backlog (its last claim took a full batch), so that in a burst the cores go
+   * to bookings and payments first. Handlers of one lane must agree.
+   */
+  background?: boolean;
 }
 
 /** Registers a provider as the handler of an event type; found through Nest's discovery. */
 export const OutboxHandler = (type: string, options: OutboxHandlerOptions = {}): ClassDecorator => {
   const lane = options.lane ?? DEFAULT_LANE;
   if (!LANE_NAME.test(lane)) throw new Error(`Outbox lane "${lane}" of ${type}: use lower-case letters, digits and "-".`);
-  return SetMetadata(OUTBOX_HANDLER, { type, lane });
+  return SetMetadata(OUTBOX_HANDLER, { type, lane, concurrency: options.concurrency, background: options.background ?? false });
 };
+
+interface Registration {
+  type: string;
+  lane: string;
+  concurrency?: number;
+  background: boolean;
+}
 
 interface Registered {
   handler: OutboxEventHandler;
   lane: string;
+  concurrency?: number;
+  background: boolean;
 }
 
 /** Event type → its handler and lane, collected once at start-up. */
@@ -70,6 +91,16 @@ export class OutboxHandlerRegistry {
   /** The lane of a handled type; undefined when no handler here knows it. */
   laneOf(type: string): string | undefined {
     return this.all().get(type)?.lane;
+  }
+
+  /** The concurrency the handlers of a lane declare, if they do. */
+  concurrencyOf(lane: string): number | undefined {
+    return [...this.all().values()].find((registered) => registered.lane === lane && registered.concurrency !== undefined)?.concurrency;
+  }
+
+  /** Whether the handlers of a lane declare it background. */
+  isBackground(lane: string): boolean {
+    return [...this.all().values()].some((registered) => registered.lane === lane && registered.background);
   }
 
   types(): string[] {
@@ -92,13 +123,21 @@ export class OutboxHandlerRegistry {
     for (const wrapper of this.discovery.getProviders()) {
       const { instance, metatype } = wrapper;
       if (!instance || !metatype) continue;
-      const registration = Reflect.getMetadata(OUTBOX_HANDLER, metatype) as { type: string; lane: string } | undefined;
+      const registration = Reflect.getMetadata(OUTBOX_HANDLER, metatype) as Registration | undefined;
       if (!registration) continue;
       const existing = handlers.get(registration.type);
       if (existing && existing.handler !== instance) {
         throw new Error(`Two outbox handlers for ${registration.type}: ${existing.handler.constructor.name} and ${metatype.name}.`);
       }
-      handlers.set(registration.type, { handler: instance as OutboxEventHandler, lane: registration.lane });
+      const { lane, concurrency, background } = registration;
+      for (const other of handlers.values()) {
+        if (other.lane !== lane) continue;
+        if (other.concurrency !== undefined && concurrency !== undefined && other.concurrency !== concurrency) {
+          throw new Error(`The handlers of outbox lane ${lane} declare two concurrencies: ${other.concurrency} and ${concurrency}.`);
+        }
+        if (other.background !== background) throw new Error(`The handlers of outbox lane ${lane} disagree on whether it is background.`);
+      }
+      handlers.set(registration.type, { handler: instance as OutboxEventHandler, lane, concurrency, background });
     }
     this.handlers = handlers;
     return handlers;

@@ -62,7 +62,7 @@ export class IssueReceiptHandler {
 
 /** ISSUE_RECEIPT, enqueued by supplier booking on entering a confirmed state. */
 @Injectable()
-@OutboxHandler(ISSUE_RECEIPT, { lane: 'receipts' })
+@OutboxHandler(ISSUE_RECEIPT, { lane: 'receipts', concurrency: 2, background: true })
 export class IssueReceiptOutboxHandler implements OutboxEventHandler<{ reservationCode: string }> {
   constructor(private readonly issue: IssueReceiptHandler) {}
 

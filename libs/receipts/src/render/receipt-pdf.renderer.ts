@@ -42,6 +42,9 @@ export class ReceiptPdfRenderer implements OnModuleDestroy {
       minThreads: 0,
       maxThreads: this.config.pdf.threads,
       idleTimeout: 60_000,
+      // Below the event loop and the database in the scheduler's eyes: when the cores are
+      // short, bookings and requests go first and receipts wait (Linux: a nice value per thread).
+      niceIncrement: 10,
       // From the TypeScript sources (tests, ts-node scripts) the thread compiles its few files
       // itself; the built app runs the compiled worker.
       execArgv: WORKER.endsWith('.ts') ? ['--require', 'ts-node/register/transpile-only'] : [],

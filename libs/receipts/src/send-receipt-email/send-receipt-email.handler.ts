@@ -67,7 +67,7 @@ export class SendReceiptEmailHandler {
 
 /** SEND_RECEIPT_EMAIL, enqueued with each receipt version. */
 @Injectable()
-@OutboxHandler(SEND_RECEIPT_EMAIL, { lane: 'mail' })
+@OutboxHandler(SEND_RECEIPT_EMAIL, { lane: 'mail', concurrency: 8, background: true })
 export class SendReceiptEmailOutboxHandler implements OutboxEventHandler<{ receiptNumber: string }> {
   constructor(private readonly send: SendReceiptEmailHandler) {}
 

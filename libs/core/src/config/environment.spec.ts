@@ -26,6 +26,15 @@ describe('environment', () => {
     expect(message).toContain('LOG_LEVEL="loud"');
   });
 
+  it('reads lane concurrencies as lane=number pairs, and refuses anything else', () => {
+    expect(parseEnvironment({ OUTBOX_LANE_CONCURRENCY: 'bookings=32, mail=4' }).OUTBOX_LANE_CONCURRENCY).toBe('bookings=32, mail=4');
+    for (const bad of ['bookings', 'bookings=0', 'Mail=4', 'mail=4;receipts=2', 'mail=1000']) {
+      expect(() => parseEnvironment({ OUTBOX_LANE_CONCURRENCY: bad })).toThrow(/OUTBOX_LANE_CONCURRENCY=.*lane=concurrency pairs/);
+    }
+    expect(() => parseEnvironment({ RECEIPT_PDF_THREADS: '65' })).toThrow(/RECEIPT_PDF_THREADS/);
+    expect(parseEnvironment({ RECEIPT_PDF_THREADS: '0' }).RECEIPT_PDF_THREADS).toBe(0);
+  });
+
   describe('never echoes a secret', () => {
     const messageOf = (raw: Record<string, string>): string => {
       try {

@@ -65,16 +65,7 @@ async function main(): Promise<void> {
 
 async function runSuite(): Promise<Suite> {
   const started = Date.now();
-  // Stripe and the suppliers run here, not in the API: their in-memory state is not the API's memory.
-  const stripe = new StripeSandbox({ webhookSecret: SECRET });
-  const simulators = SUPPLIERS.map((code) => new SupplierSimulator(code));
-  const stripeUrl = (await stripe.start()).url;
-  const supplierUrls = await Promise.all(simulators.map((simulator) => simulator.start()));
-  try {
-    const services = {
-      STRIPE_API_BASE: stripeUrl,
-      ...Object.fromEntries(SUPPLIERS.map((code, i) => [`SUPPLIER_${code}_URL`, supplierUrls[i].url])),
-    };
+  return withServices(async (services, stripe) => {
     const host = await environment();
     const endpoints = [];
     for (const kind of ['create', 'lookup', 'webhook'] as const) endpoints.push(await sweep(kind, services));
@@ -91,13 +82,21 @@ async function runSuite(): Promise<Suite> {
       soak,
       seconds: Math.round((Date.now() - started) / 1000),
     };
-  } finally {
-    await stripe.stop();
-    await Promise.all(simulators.map((simulator) => simulator.stop()));
-  }
+  });
 }
 
 async function soakAlone(): Promise<object> {
+  return withServices(async (services) => {
+    const { samples, ...soak } = await soakTest(services);
+    return { benchmark: 'soak', date: new Date().toISOString(), host: await environment(), soak, samples };
+  });
+}
+
+/**
+ * Stripe and the suppliers, for the time of `run`: they run here, not in the API, so that their
+ * in-memory state is not the API's memory. `services` is the API's environment for them.
+ */
+async function withServices<T>(run: (services: Record<string, string>, stripe: StripeSandbox) => Promise<T>): Promise<T> {
   const stripe = new StripeSandbox({ webhookSecret: SECRET });
   const simulators = SUPPLIERS.map((code) => new SupplierSimulator(code));
   const stripeUrl = (await stripe.start()).url;
@@ -107,8 +106,7 @@ async function soakAlone(): Promise<object> {
       STRIPE_API_BASE: stripeUrl,
       ...Object.fromEntries(SUPPLIERS.map((code, i) => [`SUPPLIER_${code}_URL`, supplierUrls[i].url])),
     };
-    const { samples, ...soak } = await soakTest(services);
-    return { benchmark: 'soak', date: new Date().toISOString(), host: await environment(), soak, samples };
+    return await run(services, stripe);
   } finally {
     await stripe.stop();
     await Promise.all(simulators.map((simulator) => simulator.stop()));

@@ -1,9 +1,10 @@
 import { Injectable, Module } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { TransactionRunner } from '@app/core';
 import { Outbox, OutboxEvent, OutboxEventHandler, OutboxHandler, OutboxMessage, OutboxStatus } from '@app/outbox';
 import { startTestApp, TestApp } from '../support/test-app';
 import { DEFAULT_STALL_MS, waitUntil } from '../support/wait-for-progress';
-import { DATABASE_KINDS } from '../support/test-database';
+import { DatabaseKind, DATABASE_KINDS } from '../support/test-database';
 
 /** Holds every run until the test lets go: a lane with a backlog that does not move. */
 class Held implements OutboxEventHandler {
@@ -66,34 +67,43 @@ const ENV = {
   OUTBOX_LANE_CONCURRENCY: 'held-env=3',
 };
 
+/** One app with the lane handlers, per describe; the held lanes are let go before it closes. */
+function useLaneApp(kind: DatabaseKind) {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(kind, { imports: [LaneHandlersModule], env: ENV });
+  });
+  afterAll(async () => {
+    t.app.get(HeldHandler).open();
+    t.app.get(HeldByEnvHandler).open();
+    await t.close();
+  });
+  const run = <T>(work: (manager: EntityManager, outbox: Outbox) => Promise<T>) =>
+    t.app.get(TransactionRunner).run((manager) => work(manager, t.app.get(Outbox)));
+  return {
+    app: () => t,
+    enqueue: (type: string, payload: Record<string, unknown>) =>
+      run((manager, outbox) => outbox.enqueue(manager, { type, aggregateType: 'test', aggregateId: 'a1', payload })),
+    /** `count` events in one transaction, the type of each chosen by its number. */
+    enqueueMany: (count: number, typeOf: (n: number) => string) =>
+      run(async (manager, outbox) => {
+        for (let n = 0; n < count; n++) await outbox.enqueue(manager, { type: typeOf(n), aggregateType: 'test', aggregateId: `h${n}`, payload: {} });
+      }),
+  };
+}
+
 describe.each(DATABASE_KINDS)('outbox lanes on %s', (kind) => {
   const waitFor = (condition: () => Promise<boolean> | boolean) => waitUntil(condition, DEFAULT_STALL_MS, 10);
 
   describe('a backlog in one lane', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await startTestApp(kind, { imports: [LaneHandlersModule], env: ENV });
-    });
-    afterAll(async () => {
-      t.app.get(HeldHandler).open();
-      t.app.get(HeldByEnvHandler).open();
-      await t.close();
-    });
-
-    const enqueue = (type: string, payload: Record<string, unknown>) =>
-      t.app.get(TransactionRunner).run((manager) => t.app.get(Outbox).enqueue(manager, { type, aggregateType: 'test', aggregateId: 'a1', payload }));
+    const { app: t, enqueue, enqueueMany } = useLaneApp(kind);
 
     it('never delays another lane, and runs no more at once than its own concurrency', async () => {
-      const held = t.app.get(HeldHandler);
-      const heldByEnv = t.app.get(HeldByEnvHandler);
-      const quick = t.app.get(QuickHandler);
+      const held = t().app.get(HeldHandler);
+      const heldByEnv = t().app.get(HeldByEnvHandler);
+      const quick = t().app.get(QuickHandler);
       // 250 held events: two and a half batches, of which only a lane's concurrency ever start.
-      await t.app.get(TransactionRunner).run(async (manager) => {
-        for (let n = 0; n < 250; n++) {
-          const type = n % 2 === 0 ? 'TEST_HELD' : 'TEST_HELD_BY_ENV';
-          await t.app.get(Outbox).enqueue(manager, { type, aggregateType: 'test', aggregateId: `h${n}`, payload: {} });
-        }
-      });
+      await enqueueMany(250, (n) => (n % 2 === 0 ? 'TEST_HELD' : 'TEST_HELD_BY_ENV'));
       await waitFor(() => held.started === 2 && heldByEnv.started === 3);
 
       // With one lane for all, these would queue behind the held batch for good.
@@ -101,7 +111,7 @@ describe.each(DATABASE_KINDS)('outbox lanes on %s', (kind) => {
         await enqueue('TEST_QUICK', { n });
         await waitFor(() => quick.ran.has(n));
       }
-      const events = t.dataSource.getRepository(OutboxEvent);
+      const events = t().dataSource.getRepository(OutboxEvent);
       await waitFor(async () => (await events.countBy({ type: 'TEST_QUICK', status: OutboxStatus.DONE })) === 20);
       expect([held.started, heldByEnv.started]).toEqual([2, 3]);
       expect(await events.countBy({ status: OutboxStatus.DONE })).toBe(20);
@@ -112,28 +122,13 @@ describe.each(DATABASE_KINDS)('outbox lanes on %s', (kind) => {
   });
 
   describe('a background lane', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await startTestApp(kind, { imports: [LaneHandlersModule], env: ENV });
-    });
-    afterAll(async () => {
-      t.app.get(HeldHandler).open();
-      t.app.get(HeldByEnvHandler).open();
-      await t.close();
-    });
-
-    const enqueue = (type: string, payload: Record<string, unknown>) =>
-      t.app.get(TransactionRunner).run((manager) => t.app.get(Outbox).enqueue(manager, { type, aggregateType: 'test', aggregateId: 'a1', payload }));
+    const { app: t, enqueue, enqueueMany } = useLaneApp(kind);
 
     it('waits while another lane has a backlog, and runs once it is drained', async () => {
-      const held = t.app.get(HeldHandler);
-      const quick = t.app.get(QuickHandler);
-      const later = t.app.get(LaterHandler);
-      await t.app.get(TransactionRunner).run(async (manager) => {
-        for (let n = 0; n < 150; n++) {
-          await t.app.get(Outbox).enqueue(manager, { type: 'TEST_HELD', aggregateType: 'test', aggregateId: `h${n}`, payload: {} });
-        }
-      });
+      const held = t().app.get(HeldHandler);
+      const quick = t().app.get(QuickHandler);
+      const later = t().app.get(LaterHandler);
+      await enqueueMany(150, () => 'TEST_HELD');
       // A full batch of 100 claimed and running: "held" has a backlog.
       await waitFor(() => held.started === 2);
       await enqueue('TEST_LATER', { n: 1 });
@@ -144,7 +139,7 @@ describe.each(DATABASE_KINDS)('outbox lanes on %s', (kind) => {
 
       held.open();
       await waitFor(() => later.ran.has(1));
-      const events = t.dataSource.getRepository(OutboxEvent);
+      const events = t().dataSource.getRepository(OutboxEvent);
       await waitFor(async () => (await events.countBy({ status: OutboxStatus.DONE })) === 152);
       expect(held.started).toBe(150);
     });
@@ -204,5 +199,17 @@ describe("the product's lanes", () => {
     });
     const rows = await t.dataSource.getRepository(OutboxEvent).find();
     expect(Object.fromEntries(rows.map((row) => [row.type, row.lane]))).toEqual(lanes);
+  });
+});
+
+describe('OUTBOX_LANE_CONCURRENCY', () => {
+  it('refuses, at start, a lane no handler uses, and names the lanes there are', async () => {
+    // startTestApp leaves its variables in process.env: say each one this test depends on.
+    const started = startTestApp('sqlite', { env: { OUTBOX_ENABLED: 'true', OUTBOX_LANE_CONCURRENCY: 'bookngs=8' } });
+    // Should it start after all, it is closed, so that the failure is the assertion's.
+    started.then((app) => app.close()).catch(() => undefined);
+    await expect(started).rejects.toThrow(
+      'OUTBOX_LANE_CONCURRENCY names lanes no handler uses: bookngs (lanes: bookings, mail, payments, receipts).',
+    );
   });
 });

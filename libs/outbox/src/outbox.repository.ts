@@ -238,7 +238,6 @@ export class OutboxRepository {
    * handler become due. Returns how many were unparked.
    */
   async settleLanes(lanes: Map<string, string[]>, now: Date): Promise<number> {
-    let unparked = 0;
     for (const [lane, types] of lanes) {
       await this.transactions.single((manager) =>
         manager
@@ -248,17 +247,18 @@ export class OutboxRepository {
           .where({ status: In([OutboxStatus.PENDING, OutboxStatus.PROCESSING]), type: In(types), lane: Not(lane) })
           .execute(),
       );
-      const result = await this.transactions.single((manager) =>
-        manager
-          .createQueryBuilder()
-          .update(OutboxEvent)
-          .set({ nextAttemptAt: now, updatedAt: now })
-          .where({ status: OutboxStatus.PENDING, nextAttemptAt: IsNull(), type: In(types) })
-          .execute(),
-      );
-      unparked += result.affected ?? 0;
     }
-    return unparked;
+    const types = [...lanes.values()].flat();
+    if (types.length === 0) return 0;
+    const unparked = await this.transactions.single((manager) =>
+      manager
+        .createQueryBuilder()
+        .update(OutboxEvent)
+        .set({ nextAttemptAt: now, updatedAt: now })
+        .where({ status: OutboxStatus.PENDING, nextAttemptAt: IsNull(), type: In(types) })
+        .execute(),
+    );
+    return unparked.affected ?? 0;
   }
 }
 

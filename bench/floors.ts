@@ -18,7 +18,8 @@
  * and the table docs/perf/floors.md (generated: edit this file, not that one).
  * Knobs: BENCH_PATHS (create,lookup,webhook,booking), BENCH_CONNECTIONS (64), BENCH_DURATION
  * (20), BENCH_WARMUP (3), BENCH_BOOKINGS (3000), BENCH_DB_RTT_MS (0; `0,0.5` runs both),
- * BENCH_DATABASE_URL (mysql://root@127.0.0.1:3306), BENCH_KEEP_DATABASE=1.
+ * BENCH_DATABASE_URL (mysql://root@127.0.0.1:3306), BENCH_KEEP_DATABASE=1, BENCH_FRAMEWORK (1; 0 skips
+ * the framework runs: each HTTP floor's handler on a bare Nest app, `bench/floor/on-nest.ts`).
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -35,6 +36,8 @@ import { interrupt } from './suite/load';
 const ALL: Path[] = ['create', 'lookup', 'webhook', 'booking'];
 const PATHS = (process.env.BENCH_PATHS ?? ALL.join(',')).split(',').map((p) => p.trim()) as Path[];
 const RTTS = (process.env.BENCH_DB_RTT_MS ?? '0').split(',').map(Number);
+/** BENCH_FRAMEWORK=0 skips the framework runs (the floor's handler on a bare Nest app). */
+const FRAMEWORK = !['0', 'false', 'no'].includes((process.env.BENCH_FRAMEWORK ?? '1').toLowerCase());
 const number = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const CONFIG = {
   connections: number('BENCH_CONNECTIONS', 64),
@@ -76,15 +79,26 @@ async function pingMs(uri: string): Promise<number> {
   return times.sort((a, b) => a - b)[150];
 }
 
-function pair(floor: Measured, product: Measured) {
+function compared(floor: Measured, product: Measured, framework?: Measured) {
   return {
     floor,
+    ...(framework ? { framework } : {}),
     product,
     ratio: {
       throughput: ratio(product.throughput_per_s, floor.throughput_per_s),
       p99: ratio(product.latency_ms.p99, floor.latency_ms.p99),
       cpu_per_request: ratio(product.cpu_ms_per_request, floor.cpu_ms_per_request),
     },
+    // What Nest and Express leave of the floor on their own, and how much of that the product keeps.
+    ...(framework
+      ? {
+          framework_ratio: {
+            framework_throughput: ratio(framework.throughput_per_s, floor.throughput_per_s),
+            product_throughput_of_framework: ratio(product.throughput_per_s, framework.throughput_per_s),
+            framework_cpu_per_request: ratio(framework.cpu_ms_per_request, floor.cpu_ms_per_request),
+          },
+        }
+      : {}),
   };
 }
 
@@ -108,14 +122,22 @@ async function main(): Promise<void> {
         };
         const added = proxy ? (await pingMs(dbUrl(SERVER))) - (await pingMs(SERVER)) : 0;
         const settings: Settings = { ...CONFIG, stripeUrl: stripeServer.url, supplierUrl: supplierServer.url, dbUrl };
-        const paths: Record<string, ReturnType<typeof pair>> = {};
+        const paths: Record<string, ReturnType<typeof compared>> = {};
         for (const path of PATHS) {
           log(`round trip +${rtt} ms, ${path}: floor`);
           const floor = await measure(path, 'floor', settings);
+          // The booking floor is a drainer, not an HTTP server: no framework run.
+          const withFramework = FRAMEWORK && path !== 'booking';
+          if (withFramework) log(`round trip +${rtt} ms, ${path}: framework (the floor on a bare Nest app)`);
+          const framework = withFramework ? await measure(path, 'framework', settings) : undefined;
           log(`round trip +${rtt} ms, ${path}: product`);
           const product = await measure(path, 'product', settings);
-          paths[path] = pair(floor, product);
-          log(`${path}: throughput ×${paths[path].ratio.throughput}, p99 ×${paths[path].ratio.p99}, CPU/request ×${paths[path].ratio.cpu_per_request}`);
+          paths[path] = compared(floor, product, framework);
+          const f = paths[path].framework_ratio;
+          log(
+            `${path}: throughput ×${paths[path].ratio.throughput}, p99 ×${paths[path].ratio.p99}, CPU/request ×${paths[path].ratio.cpu_per_request}` +
+              (f ? `; framework ÷ floor ×${f.framework_throughput}, product ÷ framework ×${f.product_throughput_of_framework}` : ''),
+          );
         }
         runs.push({ db_rtt_ms: rtt, measured_added_rtt_ms: Math.round(added * 1000) / 1000, paths });
       } finally {
@@ -141,15 +163,17 @@ async function main(): Promise<void> {
       node: process.version,
       mariadb: version,
     },
-    config: { ...CONFIG, pool_size: 20, order: 'per path: floor, then product', paths: PATHS, db_rtt_ms: RTTS },
-    ratios: 'product ÷ floor: throughput below 1 is slower than the floor; p99 and cpu_per_request above 1 cost more',
+    config: { ...CONFIG, pool_size: 20, order: 'per path: floor, framework (HTTP paths), then product', framework: FRAMEWORK, paths: PATHS, db_rtt_ms: RTTS },
+    ratios:
+      'product ÷ floor: throughput below 1 is slower than the floor; p99 and cpu_per_request above 1 cost more. ' +
+      'framework_ratio: the floor on a bare Nest app ÷ the floor, and the product ÷ that',
     runs,
   };
   writeReport('floors', report);
   writeFileSync(join(ROOT, 'docs', 'perf', 'floors.md'), markdown(report));
 }
 
-function markdown(report: { date: string; host: Record<string, unknown>; config: typeof CONFIG; runs: { db_rtt_ms: number; measured_added_rtt_ms: number; paths: Record<string, ReturnType<typeof pair>> }[] }): string {
+function markdown(report: { date: string; host: Record<string, unknown>; config: typeof CONFIG; runs: { db_rtt_ms: number; measured_added_rtt_ms: number; paths: Record<string, ReturnType<typeof compared>> }[] }): string {
   const h = report.host as { cpus: number; cpu_model: string; load_average_at_start: number[]; load_average_at_end: number[]; node: string; mariadb: string };
   const lines = [
     '# Floors: each product path beside its hand-written floor',
@@ -159,19 +183,24 @@ function markdown(report: { date: string; host: Record<string, unknown>; config:
     `Machine: ${h.cpus} CPUs (${h.cpu_model}), load average ${h.load_average_at_start.join(' / ')} at the start and ` +
       `${h.load_average_at_end.join(' / ')} at the end (1, 5, 15 min); Node ${h.node}, MariaDB ${h.mariadb}. ` +
       `${report.config.connections} connections, ${report.config.warmupS} s warm-up, ${report.config.durationS} s measured; ` +
-      `booking: a backlog of ${report.config.bookings}. Floor, then product, per path.`,
+      `booking: a backlog of ${report.config.bookings}. Floor, framework, then product, per path.`,
     '',
-    'Ratios are product ÷ floor: throughput below 1 is the share of the floor the product reaches; p99 and CPU per request above 1 are how many times the floor\'s the product spends.',
+    'Ratios are product ÷ floor: throughput below 1 is the share of the floor the product reaches; p99 and CPU per request above 1 are how many times the floor\'s the product spends. ' +
+      '*Framework* is the floor\'s own handler served by a bare Nest 11 + Express 5 app (`bench/floor/on-nest.ts`): what the fixed framework leaves of the floor before the product adds anything.',
   ];
   for (const run of report.runs) {
     lines.push('', `## Database round trip +${run.db_rtt_ms} ms${run.db_rtt_ms > 0 ? ` (measured: +${run.measured_added_rtt_ms} ms per \`SELECT 1\`)` : ''}`, '');
-    lines.push('| path | floor | product | throughput ratio | p99 floor / product (ms) | p99 ratio | CPU ms/request floor / product | CPU ratio | errors floor / product | rows as answered |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|');
-    for (const [path, { floor, product, ratio: r }] of Object.entries(run.paths)) {
+    lines.push(
+      '| path | floor | framework | product | throughput ratio | framework ÷ floor | product ÷ framework | p99 floor / product (ms) | p99 ratio | CPU ms/request floor / framework / product | CPU ratio | errors floor / product | rows as answered |',
+    );
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const [path, { floor, framework, product, ratio: r, framework_ratio: f }] of Object.entries(run.paths)) {
+      const rowsOk = floor.rows_check && product.rows_check && (framework?.rows_check ?? true);
       lines.push(
-        `| ${path} | ${floor.throughput_per_s} ${floor.unit} | ${product.throughput_per_s} ${product.unit} | ${r.throughput ?? '–'} | ` +
-          `${floor.latency_ms.p99} / ${product.latency_ms.p99} | ${r.p99 ?? '–'} | ${floor.cpu_ms_per_request ?? '–'} / ${product.cpu_ms_per_request ?? '–'} | ` +
-          `${r.cpu_per_request ?? '–'} | ${floor.errors} / ${product.errors} | ${floor.rows_check && product.rows_check ? 'yes' : 'NO'} |`,
+        `| ${path} | ${floor.throughput_per_s} ${floor.unit} | ${framework ? `${framework.throughput_per_s} ${framework.unit}` : '–'} | ${product.throughput_per_s} ${product.unit} | ` +
+          `${r.throughput ?? '–'} | ${f?.framework_throughput ?? '–'} | ${f?.product_throughput_of_framework ?? '–'} | ` +
+          `${floor.latency_ms.p99} / ${product.latency_ms.p99} | ${r.p99 ?? '–'} | ${floor.cpu_ms_per_request ?? '–'} / ${framework?.cpu_ms_per_request ?? '–'} / ${product.cpu_ms_per_request ?? '–'} | ` +
+          `${r.cpu_per_request ?? '–'} | ${floor.errors} / ${product.errors} | ${rowsOk ? 'yes' : 'NO'} |`,
       );
     }
   }

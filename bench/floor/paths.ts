@@ -19,7 +19,8 @@ import { sleep } from '../suite/util';
 import { Path, productEnv, Server, Settings, startFloor, startProduct } from './servers';
 
 export type { Path, Settings } from './servers';
-export type Kind = 'floor' | 'product';
+/** `framework`: the floor's handler on a bare Nest app (HTTP paths only). */
+export type Kind = 'floor' | 'framework' | 'product';
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
 
@@ -42,9 +43,10 @@ export interface Measured {
 export function measure(path: Path, kind: Kind, settings: Settings): Promise<Measured> {
   return withDatabase(`floors_${path}_${kind}`, async (url) => {
     // The product migrates and seeds at start; the floor's database is prepared by starting it once.
-    if (kind === 'floor') await stopApi(await startApi(await freePort(), productEnv(path, url, settings)));
+    if (kind !== 'product') await stopApi(await startApi(await freePort(), productEnv(path, url, settings)));
     const db = await createConnection({ uri: url, timezone: 'Z' });
-    const server = kind === 'floor' ? await startFloor(path, settings.dbUrl(url), settings) : await startProduct(path, settings.dbUrl(url), settings);
+    const server =
+      kind === 'product' ? await startProduct(path, settings.dbUrl(url), settings) : await startFloor(path, settings.dbUrl(url), settings, kind === 'framework');
     try {
       return path === 'booking' ? await drain(db, server, settings, kind) : await load(path, db, server, settings);
     } finally {

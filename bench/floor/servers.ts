@@ -52,7 +52,8 @@ export async function startProduct(path: Path, url: string, settings: Settings):
   return { pid: api.pid!, port, stop: () => stopApi(api) };
 }
 
-export async function startFloor(path: Path, url: string, settings: Settings): Promise<Server> {
+/** The floor of `path` on node:http, or (`framework`) the same handler on a bare Nest app (`./on-nest.ts`). */
+export async function startFloor(path: Path, url: string, settings: Settings, framework = false): Promise<Server> {
   const port = await freePort();
   const profile = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
   const child = spawn(process.execPath, [...profile, '-r', 'ts-node/register/transpile-only', join(ROOT, 'bench', 'floor', `${path}.ts`)], {
@@ -66,6 +67,7 @@ export async function startFloor(path: Path, url: string, settings: Settings): P
       STRIPE_SECRET_KEY: 'sk_test_bench',
       STRIPE_WEBHOOK_SECRET: SECRET,
       SUPPLIER_BUDGET_URL: settings.supplierUrl,
+      FLOOR_SERVER: framework ? 'nest' : 'node',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

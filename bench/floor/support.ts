@@ -85,8 +85,19 @@ export function problem(status: number, code: string, detail: string): Answer {
 /**
  * Listens on `PORT` and answers each request with `handle(request, raw body)`. `GET /health/ready`
  * answers 200 at once (the bench waits for it). SIGTERM closes the server and the pool, then exits.
+ * With FLOOR_SERVER=nest the same handler is served by a bare Nest app instead (`./on-nest.ts`).
  */
 export function serve(pool: Pool, handle: (request: IncomingMessage, body: Buffer) => Promise<Answer>): void {
+  if (process.env.FLOOR_SERVER === 'nest') {
+    // The framework run of bench/floors.ts: the same handler inside a bare Nest app (./on-nest.ts).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { serveOnNest } = require('./on-nest') as typeof import('./on-nest');
+    serveOnNest(pool, handle, Number(setting('PORT')), onStop).catch((error: unknown) => {
+      process.stderr.write(`floor on Nest: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(1);
+    });
+    return;
+  }
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,5 +1,6 @@
 import { Module, RequestMethod } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { type Options, stdSerializers } from 'pino-http';
@@ -15,9 +16,17 @@ export const REDACTED_PATHS = [
   'req.headers["stripe-signature"]',
   'req.headers["idempotency-key"]',
   'res.headers["set-cookie"]',
-  ...['email', 'phone', 'first_name', 'last_name', 'firstName', 'lastName', 'customer', 'password', 'secret'].flatMap(
-    (field) => [field, `*.${field}`, `*.*.${field}`],
-  ),
+  ...[
+    'email',
+    'phone',
+    'first_name',
+    'last_name',
+    'firstName',
+    'lastName',
+    'customer',
+    'password',
+    'secret',
+  ].flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
 ];
 
 /** Takes the caller's `X-Request-Id` when it is sane, otherwise makes one; echoed on the response. */
@@ -31,8 +40,12 @@ export function requestIdFor(request: IncomingMessage, response: ServerResponse)
   return id;
 }
 
-/** Every request's log line says which service wrote it. */
-const SERVICE = { service: 'reservations-api' };
+/**
+ * Every log line says which service wrote it: in pino's base bindings (beside pino's own `pid`
+ * and `hostname`), not pino-http's `customProps`, which cost a second child logger per request
+ * and a string comparison when the response finishes.
+ */
+const BASE = { pid: process.pid, hostname: hostname(), service: 'reservations-api' };
 
 /**
  * pino-http options: JSON lines, request ids, personal data redacted, query strings dropped.
@@ -49,7 +62,7 @@ export function pinoHttpOptions(level: string): Options {
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     // Health probes and the docs page would drown the access log.
     autoLogging: { ignore: (request) => /^\/(health|docs)/.test(request.url ?? '') },
-    customProps: () => SERVICE,
+    base: BASE,
     wrapSerializers: false,
     serializers: {
       req: (request: { id: string; method: string; url: string; originalUrl?: string }) => ({
@@ -70,7 +83,10 @@ export function pinoHttpOptions(level: string): Options {
     LoggerModule.forRootAsync({
       inject: [loggingConfig.KEY],
       // `{*path}`: Express 5's spelling of "every route" (nestjs-pino's default `*` draws a warning).
-      useFactory: (config: LoggingConfig) => ({ pinoHttp: pinoHttpOptions(config.level), forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }] }),
+      useFactory: (config: LoggingConfig) => ({
+        pinoHttp: pinoHttpOptions(config.level),
+        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+      }),
     }),
   ],
 })

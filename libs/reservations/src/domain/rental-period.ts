@@ -21,8 +21,15 @@ export interface LocalTime {
  * like 02-30, or one skipped when clocks go forward) is refused rather than silently shifted.
  */
 export function resolveLocalTime(field: string, local: string, timeZone: string): LocalTime {
-  const parsed = DateTime.fromISO(local, { zone: timeZone });
-  if (!LOCAL_TIME_PATTERN.test(local) || !parsed.isValid || parsed.toFormat("yyyy-MM-dd'T'HH:mm") !== local) {
+  const parsed = LOCAL_TIME_PATTERN.test(local) ? DateTime.fromISO(local, { zone: timeZone }) : undefined;
+  // luxon moves a skipped time forward, and reads 24:00 as the next day's midnight: a reading
+  // other than the one given (the same day, hour and minute) did not exist there.
+  if (
+    !parsed?.isValid ||
+    parsed.day !== Number(local.slice(8, 10)) ||
+    parsed.hour !== Number(local.slice(11, 13)) ||
+    parsed.minute !== Number(local.slice(14, 16))
+  ) {
     throw RULES.localTimeInvalid(field, local, timeZone);
   }
   return { local, timeZone, instant: parsed.toJSDate() };
@@ -37,17 +44,24 @@ export function checkRentalPeriod(pickup: LocalTime, dropoff: LocalTime, now: Da
   if (pickup.instant.getTime() < now.getTime() + MINIMUM_LEAD_HOURS * 3_600_000) {
     throw RULES.pickupTooSoon(MINIMUM_LEAD_HOURS);
   }
-  const nowAtPickupOffice = DateTime.fromJSDate(now, { zone: pickup.timeZone }).setZone('utc', { keepLocalTime: true });
-  if (wallClock(pickup.local) > nowAtPickupOffice.plus({ days: MAXIMUM_LEAD_DAYS })) {
+  const nowAtPickupOffice =
+    now.getTime() + DateTime.fromJSDate(now, { zone: pickup.timeZone }).offset * 60_000;
+  if (wallClock(pickup.local) > nowAtPickupOffice + MAXIMUM_LEAD_DAYS * DAY_MS) {
     throw RULES.pickupTooFar(MAXIMUM_LEAD_DAYS);
   }
   if (dropoff.instant.getTime() <= pickup.instant.getTime()) throw RULES.dropoffNotAfterPickup();
-  if (wallClock(dropoff.local) > wallClock(pickup.local).plus({ days: MAXIMUM_RENTAL_DAYS })) {
+  if (wallClock(dropoff.local) > wallClock(pickup.local) + MAXIMUM_RENTAL_DAYS * DAY_MS) {
     throw RULES.rentalTooLong(MAXIMUM_RENTAL_DAYS);
   }
 }
 
-/** A local time as a wall-clock reading, free of any zone (held as UTC, which has no clock changes). */
-function wallClock(local: string): DateTime {
-  return DateTime.fromISO(local, { zone: 'utc' });
+const DAY_MS = 86_400_000;
+
+/**
+ * A local time (`LOCAL_TIME_PATTERN`) as a wall-clock reading free of any zone: its
+ * milliseconds read as UTC, where a calendar day is always 24 hours. Plain arithmetic on
+ * these is wall-clock arithmetic; it replaced luxon objects, a twentieth of a create's CPU.
+ */
+function wallClock(local: string): number {
+  return Date.parse(`${local}:00Z`);
 }

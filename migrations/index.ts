@@ -10,6 +10,7 @@ import { AuditLog1764000000009 } from './1764000000009-audit-log';
 import { MoneySafety1764000000010 } from './1764000000010-money-safety';
 import { PaymentChecks1764000000011 } from './1764000000011-payment-checks';
 import { OutboxLanes1764000000012 } from './1764000000012-outbox-lanes';
+import { PaymentCapture1764000000013 } from './1764000000013-payment-capture';
 
 /** Every migration, in order; the apps run them at start (DATABASE_MIGRATE_ON_START). */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   MoneySafety1764000000010,
   PaymentChecks1764000000011,
   OutboxLanes1764000000012,
+  PaymentCapture1764000000013,
 ];

@@ -42,6 +42,7 @@ describe.each(DATABASE_KINDS)('receipts on %s', (kind) => {
       car_category: { code: 'CDMR', description: expect.stringMatching(/\w/) },
       price: { amount: 18950, currency: 'EUR', formatted: '€189.50' },
       payment_reference: reservation.paymentIntentId,
+      payment_status: 'charged',
       supplier_status: 'confirmed',
       supplier_confirmation: reservation.supplierConfirmation,
       supplier_note: null,

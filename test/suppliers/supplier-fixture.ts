@@ -13,8 +13,11 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 /** The payment fixture plus the three supplier simulators, wired through SUPPLIER_*_URL. */
 export interface SupplierFixture extends PaymentFixture {
   simulators: Record<SimulatedSupplier, SupplierSimulator>;
-  /** Reserve with a supplier and pay (webhook delivered); returns the code. */
-  reserveAndPay(supplier?: SimulatedSupplier): Promise<string>;
+  /**
+   * Reserve with a supplier and pay (webhook delivered); returns the code. `pay.capture_before`
+   * (unix seconds): the deadline of a hold, with PAYMENT_CAPTURE=after_supplier_confirmation.
+   */
+  reserveAndPay(supplier?: SimulatedSupplier, pay?: { capture_before?: number }): Promise<string>;
   reservation(code: string): Promise<Reservation>;
   /**
    * Waits until the outbox has nothing due or running (retries scheduled later do not count);
@@ -66,7 +69,7 @@ export async function startSupplierFixture(kind: DatabaseKind, env: Record<strin
   };
 
   const reservation = (code: string) => f.t.dataSource.getRepository(Reservation).findOneByOrFail({ code });
-  const reserveAndPay = async (supplier: SimulatedSupplier = 'HERTZ') => {
+  const reserveAndPay = async (supplier: SimulatedSupplier = 'HERTZ', pay: { capture_before?: number } = {}) => {
     const created = await request(f.base)
       .post('/api/v1/reservations')
       .set('Idempotency-Key', aKey())
@@ -86,7 +89,7 @@ export async function startSupplierFixture(kind: DatabaseKind, env: Record<strin
       }),
       done: ({ intent }) => intent !== null,
     });
-    const paid = await f.sandbox.succeed(intent!);
+    const paid = await f.sandbox.succeed(intent!, pay);
     // Stripe delivers again a webhook that was not acknowledged (a busy machine: a timeout);
     // so does the fixture, as long as something moves: a delivery recorded, the status changed.
     let status = paid.delivery?.status_code ?? null;

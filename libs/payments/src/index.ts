@@ -9,7 +9,8 @@ export type {
   PaymentIntentStatus,
   RefundSnapshot,
 } from './payment-gateway';
-export { STRIPE_API_VERSION, stripeConfig } from './payments.config';
-export type { StripeConfig } from './payments.config';
+export { captureBeforeOf } from './adapters/stripe-payment.gateway';
+export { paymentsConfig, STRIPE_API_VERSION, stripeConfig } from './payments.config';
+export type { PaymentsConfig, StripeConfig } from './payments.config';
 export { PaymentsModule } from './payments.module';
 export { ReconcilePaymentsJob } from './reconcile/reconcile-payments.job';

@@ -1,3 +1,5 @@
+import type { CaptureMethod } from '@app/reservations';
+
 /** Outbox event types of the payment flow. */
 export const CREATE_PAYMENT_INTENT = 'CREATE_PAYMENT_INTENT';
 export const CANCEL_PAYMENT_INTENT = 'CANCEL_PAYMENT_INTENT';
@@ -7,4 +9,6 @@ export const BOOK_WITH_SUPPLIER = 'BOOK_WITH_SUPPLIER';
 export interface PaymentEventPayload {
   reservationCode: string;
   paymentIntentId?: string;
+  /** CANCEL_PAYMENT_INTENT: `manual` when the intent may hold the money (absent: charged at once). */
+  captureMethod?: CaptureMethod;
 }

@@ -1,4 +1,4 @@
-import { PaymentOutcome } from '@app/reservations';
+import { CaptureMethod, PaymentOutcome } from '@app/reservations';
 
 export type PaymentIntentStatus =
   | 'requires_payment_method'
@@ -19,6 +19,9 @@ export interface PaymentIntentSnapshot {
   reservationCode: string | null;
   /** The decline message of the last failed attempt, if any. */
   failureMessage: string | null;
+  captureMethod: CaptureMethod;
+  /** Stripe's deadline for capturing a hold, when its charge was read (`retrievePaymentIntent` with the charge). */
+  captureBefore: Date | null;
 }
 
 export interface CreatePaymentIntent {
@@ -28,6 +31,8 @@ export interface CreatePaymentIntent {
   currency: string;
   /** Same key, same intent: a retry never makes a second one. */
   idempotencyKey: string;
+  /** `manual`: the money is held until `capturePaymentIntent` (PAYMENT_CAPTURE=after_supplier_confirmation). */
+  captureMethod: CaptureMethod;
 }
 
 /** A refund as the provider reports it. */
@@ -42,7 +47,13 @@ export interface RefundSnapshot {
 /** The payment provider, as the product needs it. Stripe in production, the sandbox in dev and tests. */
 export abstract class PaymentGateway {
   abstract createPaymentIntent(request: CreatePaymentIntent): Promise<PaymentIntentSnapshot>;
-  abstract retrievePaymentIntent(id: string): Promise<PaymentIntentSnapshot>;
+  /** With `{ charge: true }` its latest charge is read too, for the hold's `captureBefore`. */
+  abstract retrievePaymentIntent(id: string, options?: { charge?: boolean }): Promise<PaymentIntentSnapshot>;
+  /**
+   * Captures a hold, all of it; the same key returns the same capture. An intent that cannot be
+   * captured (captured already, cancelled, expired) is returned as it is, not as an error.
+   */
+  abstract capturePaymentIntent(id: string, idempotencyKey: string): Promise<PaymentIntentSnapshot>;
   /** Cancels; an intent that already succeeded is returned as it is, succeeded, not as an error. */
   abstract cancelPaymentIntent(id: string, idempotencyKey: string): Promise<PaymentIntentSnapshot>;
   /**
@@ -84,6 +95,8 @@ export function outcomeOf(snapshot: PaymentIntentSnapshot): PaymentOutcome | nul
       return { kind: 'processing' };
     case 'canceled':
       return { kind: 'canceled' };
+    case 'requires_capture':
+      return { kind: 'authorized', captureBefore: snapshot.captureBefore };
     case 'requires_payment_method':
       return snapshot.failureMessage ? { kind: 'failed', failureMessage: snapshot.failureMessage } : null;
     default:

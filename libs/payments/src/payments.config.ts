@@ -27,6 +27,14 @@ export const paymentsConfig = registerAs('payments', () => {
     paymentTtlMinutes: env.RESERVATION_PAYMENT_TTL_MINUTES ?? 30,
     reconcileAfterMinutes: env.PAYMENT_RECONCILE_AFTER_MINUTES ?? 10,
     jobsIntervalMs: env.PAYMENT_JOBS_INTERVAL_MS ?? 60_000,
+    capture: {
+      /** `immediate`: charged at once; `after_supplier_confirmation`: held, captured once booked (ADR 0015). */
+      mode: env.PAYMENT_CAPTURE ?? 'immediate',
+      /** How long before Stripe's `capture_before` the deadline policy acts. */
+      marginHours: env.PAYMENT_CAPTURE_MARGIN_HOURS ?? 12,
+      /** At the deadline, unbooked: take the money and keep booking (`capture`), or give the hold up (`release`). */
+      deadlinePolicy: env.PAYMENT_CAPTURE_DEADLINE_POLICY ?? 'capture',
+    },
   };
 });
 

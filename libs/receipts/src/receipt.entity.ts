@@ -1,8 +1,11 @@
 import { Column, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
-export type SupplierStatus = 'confirmed' | 'pending';
+/** What a receipt says of the supplier: booked, still pending, or unable to book (the hold was released). */
+export type SupplierStatus = 'confirmed' | 'pending' | 'released';
 
-/** What a receipt says, frozen when it is issued (SPEC §7). */
+/** What a receipt says of the money: taken, held on the card until the supplier confirms, or not taken at all. */
+export type PaymentStatus = 'charged' | 'held' | 'not_charged';
+
 /** What a receipt is about, apart from the reservation: its number, version, date and supplier status. */
 export interface ReceiptHeading {
   number: string;
@@ -11,6 +14,7 @@ export interface ReceiptHeading {
   status: SupplierStatus;
 }
 
+/** What a receipt says, frozen when it is issued (SPEC §7). */
 export interface ReceiptContent {
   number: string;
   version: number;
@@ -25,6 +29,8 @@ export interface ReceiptContent {
   car_category: { code: string; description: string };
   price: { amount: number; currency: string; formatted: string };
   payment_reference: string | null;
+  /** Absent from receipts issued before cards were held, which were all charged: read it with `paymentStatusOf`. */
+  payment_status?: PaymentStatus;
   supplier_status: SupplierStatus;
   supplier_confirmation: string | null;
   /** Shown instead of a confirmation number while the supplier has not confirmed. */

@@ -5,13 +5,14 @@ import { Metrics } from '@app/core';
 /** Receipt versions issued, and their e-mails. */
 @Injectable()
 export class ReceiptMetrics {
+  /** Bounded: its one label takes the values of `SupplierStatus`, nothing from a reservation. */
   readonly issued: Counter<'supplier_status'>;
   readonly emails: Counter<'outcome' | 'via'>;
 
   constructor(metrics: Metrics) {
     this.issued = metrics.counter({
       name: 'receipts_issued_total',
-      help: 'Receipt versions issued, by supplier status (pending, confirmed)',
+      help: 'Receipt versions issued, by supplier status (pending, confirmed, released)',
       labelNames: ['supplier_status'],
     });
     this.emails = metrics.counter({

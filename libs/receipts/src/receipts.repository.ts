@@ -6,6 +6,7 @@ import { Receipt, ReceiptContent, ReceiptHeading, SupplierStatus } from './recei
 import { ReceiptMetrics } from './receipt.metrics';
 import { receiptsConfig, ReceiptsConfig } from './receipts.config';
 import { ReceiptVersionTakenError } from './receipts.errors';
+import { paymentStatusOf } from './render/receipt-wording';
 
 export interface NewReceiptVersion {
   reservationCode: string;
@@ -61,11 +62,18 @@ export class ReceiptsRepository {
     return this.receipts.findOneBy({ number });
   }
 
-  /** What the receipt says; one issued before the issuer was recorded shows today's issuer. */
+  /**
+   * What the receipt says; one issued before the issuer was recorded shows today's issuer, and
+   * one issued before cards were held says it was charged.
+   */
   contentOf(receipt: Receipt): ReceiptContent {
     const content = JSON.parse(receipt.content) as ReceiptContent;
     const { name, address, supportEmail } = this.config.company;
-    return { ...content, issuer: content.issuer ?? { name, address, support_email: supportEmail } };
+    return {
+      ...content,
+      issuer: content.issuer ?? { name, address, support_email: supportEmail },
+      payment_status: paymentStatusOf(content),
+    };
   }
 
   /**

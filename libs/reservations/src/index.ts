@@ -1,6 +1,6 @@
 export { RESERVATION_CODE_ALPHABET, RESERVATION_CODE_PATTERN } from './domain/reservation-code';
 export { ALLOWED_TRANSITIONS, progressOf, ReservationStatus } from './domain/reservation-status';
-export type { PaymentOutcome } from './domain/payment-outcome';
+export type { CaptureMethod, PaymentOutcome } from './domain/payment-outcome';
 export { Reservation, UNPAID } from './reservation.entity';
 export { ReservationStatusHistory } from './reservation-status-history.entity';
 export {

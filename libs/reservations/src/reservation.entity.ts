@@ -1,7 +1,7 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { BookingRunNotDueError, IllegalTransitionError, ReservationActionNotAllowedError } from './reservation.errors';
 import { canTransition, progressOf, Progress, ReservationStatus } from './domain/reservation-status';
-import { PaymentOutcome } from './domain/payment-outcome';
+import { CaptureMethod, PaymentOutcome } from './domain/payment-outcome';
 import { LocalTime } from './domain/rental-period';
 
 /**
@@ -12,6 +12,15 @@ export type RefundState = 'REQUESTED' | 'UNKNOWN';
 
 /** What operators read on a reservation both refunded and booked. */
 export const CANCEL_SUPPLIER_BOOKING = 'The supplier confirmed a booking of a refunded reservation: cancel the supplier booking.';
+
+/** What operators read on a held reservation the supplier booked whose capture Stripe refused. */
+export const CAPTURE_REFUSED = 'The supplier booked it, but Stripe refused the capture (the hold expired or was cancelled): cancel the supplier booking, or charge the customer again.';
+
+/** What operators read on a released reservation the supplier booked all the same. */
+export const CANCEL_RELEASED_BOOKING = 'The supplier confirmed a booking of a released reservation (nothing was charged): cancel the supplier booking.';
+
+/** What operators read on a released reservation whose payment Stripe captured all the same. */
+export const CAPTURED_AFTER_RELEASE = 'Released, but Stripe reports the payment captured: refund it at Stripe.';
 
 /** States in which a reservation is waiting for its money. */
 export const UNPAID: readonly ReservationStatus[] = [
@@ -186,6 +195,34 @@ export class Reservation {
   @Column({ name: 'refunded_amount', type: 'int', nullable: true })
   refundedAmount!: number | null;
 
+  /** As its PaymentIntent takes the money: at once (`automatic`), or held until captured (`manual`). */
+  @Column({ name: 'capture_method', type: 'varchar', length: 16, default: 'automatic' })
+  captureMethod!: CaptureMethod;
+
+  /** When the money was held on the card (a manual capture). */
+  @Column({ name: 'authorized_at', type: 'datetime', precision: 3, nullable: true })
+  authorizedAt!: Date | null;
+
+  /** Stripe's deadline for capturing the hold (`capture_before` of its charge); null until known. */
+  @Column({ name: 'capture_before', type: 'datetime', precision: 3, nullable: true })
+  captureBefore!: Date | null;
+
+  /** A capture was decided (the supplier booked it, or the deadline policy): CAPTURE_PAYMENT runs it. */
+  @Column({ name: 'capture_requested_at', type: 'datetime', precision: 3, nullable: true })
+  captureRequestedAt!: Date | null;
+
+  /** When Stripe captured the hold. */
+  @Column({ name: 'captured_at', type: 'datetime', precision: 3, nullable: true })
+  capturedAt!: Date | null;
+
+  /** Why the last capture did not take the money (Stripe refused it: operators must act). */
+  @Column({ name: 'capture_last_error', type: 'varchar', length: 500, nullable: true })
+  captureLastError!: string | null;
+
+  /** When the hold was given up: nothing was charged. */
+  @Column({ name: 'released_at', type: 'datetime', precision: 3, nullable: true })
+  releasedAt!: Date | null;
+
   @Column({ name: 'lock_version', type: 'int' })
   lockVersion!: number;
 
@@ -238,6 +275,13 @@ export class Reservation {
       refundLastError: null,
       refundId: null,
       refundedAmount: null,
+      captureMethod: 'automatic',
+      authorizedAt: null,
+      captureBefore: null,
+      captureRequestedAt: null,
+      capturedAt: null,
+      captureLastError: null,
+      releasedAt: null,
       lockVersion: 1,
       createdAt: now,
       updatedAt: now,
@@ -247,7 +291,11 @@ export class Reservation {
   }
 
   get progress(): Progress {
-    return progressOf(this.status, { supplierRejected: this.supplierRejectedAt !== null });
+    return progressOf(this.status, {
+      supplierRejected: this.supplierRejectedAt !== null,
+      supplierConfirmed: this.supplierConfirmation !== null,
+      held: this.held,
+    });
   }
 
   canTransitionTo(to: ReservationStatus): boolean {
@@ -265,10 +313,11 @@ export class Reservation {
    * Records the reservation's one PaymentIntent. Never replaces another: a second intent
    * for one reservation would be a second charge.
    */
-  attachPaymentIntent(paymentIntentId: string, clientSecret: string | null): boolean {
+  attachPaymentIntent(paymentIntentId: string, clientSecret: string | null, captureMethod?: CaptureMethod): boolean {
     if (this.paymentIntentId && this.paymentIntentId !== paymentIntentId) return false;
     this.paymentIntentId = paymentIntentId;
     this.paymentClientSecret = clientSecret ?? this.paymentClientSecret;
+    if (captureMethod) this.captureMethod = captureMethod;
     if (this.status === ReservationStatus.CREATED) {
       this.transitionTo(ReservationStatus.PAYMENT_IN_PROGRESS, 'payment intent created');
     }
@@ -283,10 +332,23 @@ export class Reservation {
     const S = ReservationStatus;
     switch (outcome.kind) {
       case 'succeeded':
+        // A held reservation is captured by CAPTURE_PAYMENT, whose answer this event repeats;
+        // it moves here only if nothing of ours is capturing it (a capture made elsewhere).
+        if (this.held) return this.captureRequestedAt ? false : this.recordCapture(at, cause);
         if (!this.canTransitionTo(S.PAID)) return false;
         this.paymentFailureMessage = null;
         this.paidAt ??= at;
+        if (this.captureMethod === 'manual') this.capturedAt ??= at;
         this.transitionTo(S.PAID, cause);
+        return true;
+      case 'authorized':
+        // A hold reported after we saw its intent cancelled is stale: cancelling gave it back.
+        if (this.authorizedAt || this.paymentIntentCanceledAt || !this.canTransitionTo(S.AUTHORIZED)) return false;
+        this.captureMethod = 'manual';
+        this.paymentFailureMessage = null;
+        this.authorizedAt = at;
+        this.captureBefore = outcome.captureBefore;
+        this.transitionTo(S.AUTHORIZED, cause);
         return true;
       case 'failed':
         if (this.status !== S.CREATED && this.status !== S.PAYMENT_IN_PROGRESS) return false;
@@ -298,6 +360,7 @@ export class Reservation {
         this.transitionTo(S.PAYMENT_IN_PROGRESS, cause);
         return true;
       case 'canceled': {
+        if (this.held) return this.loseHold(cause, at);
         const expired = this.expireUnpaid(cause);
         // Nothing can be paid on it any more: the reconciliation stops watching it.
         if (this.status !== S.EXPIRED || this.paymentIntentCanceledAt) return expired;
@@ -314,9 +377,126 @@ export class Reservation {
     return true;
   }
 
-  /** Paid and not yet booked with the supplier nor refunded: what supplier booking works on. */
+  /**
+   * Paid (or held) and not yet booked with the supplier nor refunded: what supplier booking
+   * works on. A held reservation the supplier booked waits for its capture instead.
+   */
   get awaitsSupplier(): boolean {
-    return this.status === ReservationStatus.PAID || this.status === ReservationStatus.CONFIRMED_INTERNAL;
+    const S = ReservationStatus;
+    if (this.status !== S.PAID && this.status !== S.CONFIRMED_INTERNAL && this.status !== S.AUTHORIZED) return false;
+    return !(this.held && this.supplierConfirmation);
+  }
+
+  // --- the hold (PAYMENT_CAPTURE=after_supplier_confirmation) -----------------------------
+
+  /** The money is held on the card and not yet taken: nothing to refund, a capture or a release to come. */
+  get held(): boolean {
+    const S = ReservationStatus;
+    return (
+      this.captureMethod === 'manual' &&
+      this.authorizedAt !== null &&
+      this.capturedAt === null &&
+      (this.status === S.AUTHORIZED || this.status === S.CONFIRMED_INTERNAL)
+    );
+  }
+
+  /** A capture was decided and has not ended: what CAPTURE_PAYMENT works on. */
+  get awaitsCapture(): boolean {
+    return this.held && this.captureRequestedAt !== null && this.captureLastError === null;
+  }
+
+  /**
+   * The supplier booked a held reservation: the booking is kept, and the money is to be taken
+   * now (CAPTURE_PAYMENT); the reservation is SUPPLIER_CONFIRMED only once it is captured.
+   */
+  confirmHeldBooking(confirmationNumber: string, cause: string, at: Date): void {
+    this.supplierConfirmation = confirmationNumber.slice(0, 64);
+    this.supplierRejectedAt = null;
+    this.supplierLastError = null;
+    this.supplierNextRetryAt = null;
+    this.needsAttention = false;
+    this.captureRequestedAt ??= at;
+    this.pending.push({ from: this.status, to: this.status, cause: `${cause}; capturing the payment`.slice(0, 255), actor: null });
+  }
+
+  /**
+   * The hold's deadline is near and the supplier has not booked it (policy `capture`): take
+   * the money now and keep trying the supplier; the refund path stays the fallback.
+   */
+  requestCaptureBeforeDeadline(at: Date): boolean {
+    if (!this.held || this.captureRequestedAt) return false;
+    this.captureRequestedAt = at;
+    this.pending.push({ from: this.status, to: this.status, cause: 'hold deadline near: capturing before booking', actor: null });
+    return true;
+  }
+
+  /**
+   * Stripe took the held money. With the supplier's booking: SUPPLIER_CONFIRMED. Before it
+   * (the deadline policy): AUTHORIZED becomes PAID, CONFIRMED_INTERNAL stays, and booking goes on.
+   */
+  recordCapture(at: Date, cause: string): boolean {
+    if (!this.held) return false;
+    this.capturedAt = at;
+    this.paidAt ??= at;
+    this.captureLastError = null;
+    this.paymentFailureMessage = null;
+    if (this.supplierConfirmation) this.transitionTo(ReservationStatus.SUPPLIER_CONFIRMED, cause);
+    else if (this.status === ReservationStatus.AUTHORIZED) this.transitionTo(ReservationStatus.PAID, cause);
+    else this.pending.push({ from: this.status, to: this.status, cause: cause.slice(0, 255), actor: null });
+    return true;
+  }
+
+  /**
+   * Stripe refused to capture (the hold expired or was cancelled). Booked with the supplier:
+   * flagged, since a car waits that nobody paid for. Not booked: the hold is gone, RELEASED.
+   */
+  refuseCapture(error: string, at: Date): void {
+    if (!this.held) return;
+    if (!this.supplierConfirmation) {
+      this.releaseHold(`capture refused: ${error}`, at);
+      return;
+    }
+    this.captureLastError = error.slice(0, 500);
+    this.needsAttention = true;
+    this.supplierLastError = CAPTURE_REFUSED;
+    this.pending.push({ from: this.status, to: this.status, cause: `capture refused: ${error}`.slice(0, 255), actor: null });
+  }
+
+  /** Gives the hold up (the supplier refused, or the deadline policy `release`): RELEASED, nothing charged. */
+  releaseHold(cause: string, at: Date): boolean {
+    if (!this.held) return false;
+    this.releasedAt = at;
+    this.captureRequestedAt = null;
+    this.supplierNextRetryAt = null;
+    this.transitionTo(ReservationStatus.RELEASED, cause);
+    return true;
+  }
+
+  /**
+   * What the cancellation of a RELEASED reservation's hold found: cancelled (the customer has
+   * the hold back), or captured all the same, which an operator must refund. False when known already.
+   */
+  recordHoldCancelled(cancelled: boolean, at: Date): boolean {
+    if (this.status !== ReservationStatus.RELEASED || this.paymentIntentCanceledAt || (!cancelled && this.needsAttention)) return false;
+    if (cancelled) {
+      this.paymentIntentCanceledAt = at;
+      return true;
+    }
+    this.needsAttention = true;
+    this.captureLastError = CAPTURED_AFTER_RELEASE;
+    this.pending.push({ from: this.status, to: this.status, cause: 'the released hold was captured at Stripe: refund it', actor: null });
+    return true;
+  }
+
+  /** Stripe cancelled the hold (it expired, or someone cancelled it at Stripe). */
+  private loseHold(cause: string, at: Date): boolean {
+    this.paymentIntentCanceledAt ??= at;
+    if (this.supplierConfirmation) {
+      if (this.captureLastError) return false;
+      this.refuseCapture('the hold was cancelled at Stripe', at);
+      return true;
+    }
+    return this.releaseHold(cause, at);
   }
 
   /** May the booking run that follows run `afterAttempt` start? Stale once another run came after it. */
@@ -371,7 +551,10 @@ export class Reservation {
     this.supplierNextRetryAt = nextRetryAt;
     this.supplierRejectedAt = null;
     if (!nextRetryAt) this.needsAttention = true;
-    if (this.status === ReservationStatus.PAID) this.transitionTo(ReservationStatus.CONFIRMED_INTERNAL, cause);
+    // A hold is kept while the supplier is retried.
+    if (this.status === ReservationStatus.PAID || this.status === ReservationStatus.AUTHORIZED) {
+      this.transitionTo(ReservationStatus.CONFIRMED_INTERNAL, cause);
+    }
   }
 
   /** The supplier said no for good: confirmed by us, and an operator must act at once. */
@@ -379,6 +562,8 @@ export class Reservation {
     this.supplierLastError = error.slice(0, 500);
     this.supplierNextRetryAt = null;
     this.supplierRejectedAt = at;
+    // Held: the hold is given up and nothing is charged; there is nothing for an operator to refund.
+    if (this.releaseHold(cause, at)) return;
     this.needsAttention = true;
     if (this.status === ReservationStatus.PAID) this.transitionTo(ReservationStatus.CONFIRMED_INTERNAL, cause);
   }
@@ -407,6 +592,9 @@ export class Reservation {
       throw new ReservationActionNotAllowedError(
         `Reservation ${this.code} is ${this.status}: only a CONFIRMED_INTERNAL reservation is refunded.`,
       );
+    }
+    if (this.held) {
+      throw new ReservationActionNotAllowedError(`Reservation ${this.code} is held, not charged: there is nothing to refund.`);
     }
     this.refundRequestedAt ??= at;
     this.refundState ??= 'REQUESTED';
@@ -456,11 +644,12 @@ export class Reservation {
    * money back and a car waiting. False when there is nothing to keep.
    */
   keepConfirmationAfterRefund(confirmationNumber: string, cause: string): boolean {
-    if (this.status !== ReservationStatus.REFUNDED) return false;
+    if (this.status !== ReservationStatus.REFUNDED && this.status !== ReservationStatus.RELEASED) return false;
     if (this.supplierConfirmation === confirmationNumber.slice(0, 64) && this.needsAttention) return false;
     this.supplierConfirmation = confirmationNumber.slice(0, 64);
     this.needsAttention = true;
-    this.supplierLastError = CANCEL_SUPPLIER_BOOKING;
+    // Released: the hold went back to the customer (it expired, or was given up) while the run was out.
+    this.supplierLastError = this.status === ReservationStatus.RELEASED ? CANCEL_RELEASED_BOOKING : CANCEL_SUPPLIER_BOOKING;
     this.pending.push({ from: this.status, to: this.status, cause: cause.slice(0, 255), actor: null });
     return true;
   }

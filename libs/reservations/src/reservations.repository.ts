@@ -79,6 +79,19 @@ export class ReservationsRepository {
   }
 
   /**
+   * `findByCode` with the row locked until the caller's transaction ends (`FOR UPDATE` on MySQL;
+   * the embedded SQLite has a single writer, which serialises as much): for work that must not
+   * interleave with a status change, such as issuing a receipt.
+   */
+  async findByCodeForUpdate(code: string, manager: EntityManager): Promise<Reservation | null> {
+    const lock = manager.connection.options.type === 'better-sqlite3' ? '' : ' FOR UPDATE';
+    const rows = (await manager.query(`${reservationSql.selectAll(manager)} WHERE ${reservationSql.column(manager, 'code')} = ?${lock}`, [
+      code,
+    ])) as Record<string, unknown>[];
+    return rows.length > 0 ? reservationSql.hydrate(manager, rows[0]) : null;
+  }
+
+  /**
    * The customer's lookup: code (any case) and e-mail together, or null — callers answer the
    * same 404 whichever of the two was wrong.
    */
@@ -137,8 +150,30 @@ export class ReservationsRepository {
       where: [
         { status: In([ReservationStatus.PAID, ReservationStatus.CONFIRMED_INTERNAL]), paidAt: LessThan(paidBefore) },
         { status: ReservationStatus.REFUNDED, needsAttention: true },
+        // Held: booked with the supplier, and Stripe refused the capture.
+        { status: In([ReservationStatus.AUTHORIZED, ReservationStatus.CONFIRMED_INTERNAL]), captureLastError: Not(IsNull()) },
+        // Released, and Stripe captured the payment all the same.
+        { status: ReservationStatus.RELEASED, needsAttention: true },
       ],
       order: { paidAt: 'ASC' },
+      take: limit,
+    });
+  }
+
+  /**
+   * Held reservations (manual capture, not yet captured) for which no capture is decided yet,
+   * the nearest deadline first (an unknown one first of all): what the hold-deadline job watches.
+   */
+  findHeldUndecided(limit: number): Promise<Reservation[]> {
+    return this.reservations.find({
+      where: {
+        status: In([ReservationStatus.AUTHORIZED, ReservationStatus.CONFIRMED_INTERNAL]),
+        captureMethod: 'manual',
+        authorizedAt: Not(IsNull()),
+        capturedAt: IsNull(),
+        captureRequestedAt: IsNull(),
+      },
+      order: { captureBefore: 'ASC', id: 'ASC' },
       take: limit,
     });
   }

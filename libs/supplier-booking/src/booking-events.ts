@@ -3,6 +3,14 @@ export const RETRY_SUPPLIER_BOOKING = 'RETRY_SUPPLIER_BOOKING';
 /** Raised when a reservation reaches CONFIRMED_INTERNAL or SUPPLIER_CONFIRMED; receipts handle it. */
 export const ISSUE_RECEIPT = 'ISSUE_RECEIPT';
 
+/**
+ * A held reservation (`PAYMENT_CAPTURE=after_supplier_confirmation`) is to be captured: the
+ * supplier booked it, or its hold's deadline is near (policy `capture`).
+ */
+export const CAPTURE_PAYMENT = 'CAPTURE_PAYMENT';
+/** A hold given up (the supplier refused, or the deadline policy `release`): cancel it at Stripe. */
+export const RELEASE_HOLD = 'RELEASE_HOLD';
+
 export interface BookingEventPayload {
   reservationCode: string;
   /** For retries: the run count when it was scheduled; a newer run makes it stale. */

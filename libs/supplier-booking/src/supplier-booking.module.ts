@@ -3,7 +3,7 @@ import { AuditModule, backgroundConfig } from '@app/core';
 import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { OutboxModule } from '@app/outbox';
-import { PaymentsModule } from '@app/payments';
+import { paymentsConfig, PaymentsModule } from '@app/payments';
 import { ReservationsPersistenceModule } from '@app/reservations';
 import { BookWithSupplierHandler } from './book-with-supplier/book-with-supplier.handler';
 import {
@@ -11,6 +11,8 @@ import {
   CheckSupplierAfterRefundOutboxHandler,
   RetrySupplierBookingOutboxHandler,
 } from './book-with-supplier/booking.outbox-handlers';
+import { HoldDeadlineJob } from './capture/hold-deadline.job';
+import { CapturePaymentHandler, CapturePaymentOutboxHandler, ReleaseHoldOutboxHandler } from './capture/hold.handlers';
 import { MoneySafetyCheck } from './money-safety/money-safety.check';
 import { MoneySafetyController } from './money-safety/money-safety.controller';
 import { RefundReservationController } from './refund/refund-reservation.controller';
@@ -33,6 +35,7 @@ import { suppliersConfig, SuppliersConfig } from './suppliers.config';
     AuditModule,
     ConfigModule.forFeature(suppliersConfig),
     ConfigModule.forFeature(backgroundConfig),
+    ConfigModule.forFeature(paymentsConfig),
     TypeOrmModule.forFeature([ReservationSupplierRequest]),
     OutboxModule,
     PaymentsModule,
@@ -67,8 +70,12 @@ import { suppliersConfig, SuppliersConfig } from './suppliers.config';
     StripeRefunds,
     RefundReservationHandler,
     SettleRefundOutboxHandler,
+    CapturePaymentHandler,
+    CapturePaymentOutboxHandler,
+    ReleaseHoldOutboxHandler,
+    HoldDeadlineJob,
     MoneySafetyCheck,
   ],
-  exports: [BookWithSupplierHandler, RetrySupplierBookingNowHandler, RefundReservationHandler, MoneySafetyCheck, SupplierBookingClient],
+  exports: [HoldDeadlineJob, BookWithSupplierHandler, RetrySupplierBookingNowHandler, RefundReservationHandler, MoneySafetyCheck, SupplierBookingClient],
 })
 export class SupplierBookingModule {}

@@ -8,9 +8,10 @@ import {
   RefundSnapshot,
 } from '@app/payments';
 import { Clock } from '@app/core';
+import type { CaptureMethod } from '@app/reservations';
 import { Gate } from './gate';
 
-export type StripeOperation = 'create' | 'retrieve' | 'cancel' | 'refund' | 'listRefunds';
+export type StripeOperation = 'create' | 'retrieve' | 'cancel' | 'capture' | 'refund' | 'listRefunds';
 
 /**
  * What "Stripe" does with the next call of an operation:
@@ -25,6 +26,7 @@ export type StripeEventType =
   | 'payment_intent.succeeded'
   | 'payment_intent.payment_failed'
   | 'payment_intent.processing'
+  | 'payment_intent.amount_capturable_updated'
   | 'payment_intent.canceled';
 
 export interface FakeIntent {
@@ -37,6 +39,7 @@ export interface FakeIntent {
   failureMessage: string | null;
   /** Ground truth: minor units taken from the customer. */
   captured: number;
+  captureMethod: CaptureMethod;
 }
 
 export interface FakeRefund extends RefundSnapshot {
@@ -115,7 +118,12 @@ export class FakePaymentGateway extends PaymentGateway {
   customerPays(paymentIntentId: string, result: 'succeeded' | 'declined' | 'processing'): boolean {
     const intent = this.intents.get(paymentIntentId);
     if (!intent || intent.status === 'succeeded' || intent.status === 'canceled') return false;
-    if (result === 'succeeded') {
+    if (result === 'succeeded' && intent.captureMethod === 'manual') {
+      if (intent.status === 'requires_capture') return false;
+      intent.status = 'requires_capture';
+      intent.failureMessage = null;
+      this.emit('payment_intent.amount_capturable_updated', intent);
+    } else if (result === 'succeeded') {
       intent.status = 'succeeded';
       intent.failureMessage = null;
       intent.captured = intent.amount;
@@ -160,6 +168,7 @@ export class FakePaymentGateway extends PaymentGateway {
         clientSecret: `${id}_secret_${this.sequence}`,
         failureMessage: null,
         captured: 0,
+        captureMethod: request.captureMethod,
       };
       this.intents.set(id, intent);
       return snapshotOf(intent);
@@ -170,11 +179,24 @@ export class FakePaymentGateway extends PaymentGateway {
     return this.call('retrieve', null, () => snapshotOf(this.intentOrRefuse(id)));
   }
 
+  async capturePaymentIntent(id: string, idempotencyKey: string): Promise<PaymentIntentSnapshot> {
+    return this.call('capture', idempotencyKey, () => {
+      const intent = this.intentOrRefuse(id);
+      // Not held (captured already, cancelled): Stripe refuses, and the product's adapter reads the intent back.
+      if (intent.status !== 'requires_capture') return snapshotOf(intent);
+      intent.status = 'succeeded';
+      intent.captured = intent.amount;
+      this.emit('payment_intent.succeeded', intent);
+      return snapshotOf(intent);
+    });
+  }
+
   async cancelPaymentIntent(id: string, idempotencyKey: string): Promise<PaymentIntentSnapshot> {
     return this.call('cancel', idempotencyKey, () => {
       const intent = this.intentOrRefuse(id);
       // Succeeded, processing or cancelled already: Stripe refuses, and the product's adapter reads the intent back.
       if (intent.status === 'succeeded' || intent.status === 'processing' || intent.status === 'canceled') return snapshotOf(intent);
+      // A hold (requires_capture) is released: nothing was taken.
       intent.status = 'canceled';
       this.emit('payment_intent.canceled', intent);
       return snapshotOf(intent);
@@ -255,6 +277,8 @@ function snapshotOf(intent: FakeIntent): PaymentIntentSnapshot {
     currency: intent.currency,
     reservationCode: intent.reservationCode,
     failureMessage: intent.failureMessage,
+    captureMethod: intent.captureMethod,
+    captureBefore: null,
   };
 }
 
@@ -271,6 +295,8 @@ function stripeObjectOf(intent: FakeIntent): Record<string, unknown> {
     amount_received: intent.captured,
     currency: intent.currency,
     status: intent.status,
+    capture_method: intent.captureMethod,
+    amount_capturable: intent.status === 'requires_capture' ? intent.amount : 0,
     client_secret: intent.clientSecret,
     metadata: { reservation_code: intent.reservationCode },
     last_payment_error: intent.failureMessage ? { message: intent.failureMessage, code: 'card_declined' } : null,

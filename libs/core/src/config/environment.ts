@@ -87,6 +87,16 @@ export class Environment {
   @IsOptional() @Transform(toInt) @Min(1000) @Max(3_600_000) @IsInt()
   PAYMENT_JOBS_INTERVAL_MS?: number;
 
+  @IsOptional() @IsIn(['immediate', 'after_supplier_confirmation'])
+  PAYMENT_CAPTURE?: 'immediate' | 'after_supplier_confirmation';
+
+  // Stripe holds an online card payment about 7 days (168 h): a margin beyond that never captures.
+  @IsOptional() @Transform(toInt) @Min(1) @Max(167) @IsInt()
+  PAYMENT_CAPTURE_MARGIN_HOURS?: number;
+
+  @IsOptional() @IsIn(['capture', 'release'])
+  PAYMENT_CAPTURE_DEADLINE_POLICY?: 'capture' | 'release';
+
   @IsOptional() @IsString() @Matches(/^\S{16,}$/, { message: 'must be at least 16 characters without spaces' })
   ADMIN_API_TOKEN?: string;
 

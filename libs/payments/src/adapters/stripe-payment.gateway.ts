@@ -39,6 +39,7 @@ export class StripePaymentGateway extends PaymentGateway {
           currency: request.currency.toLowerCase(),
           metadata: { reservation_code: request.reservationCode },
           automatic_payment_methods: { enabled: true },
+          capture_method: request.captureMethod,
         },
         { idempotencyKey: request.idempotencyKey },
       ),
@@ -46,15 +47,26 @@ export class StripePaymentGateway extends PaymentGateway {
     return snapshotOf(intent);
   }
 
-  async retrievePaymentIntent(id: string): Promise<PaymentIntentSnapshot> {
-    return snapshotOf(await this.call(() => this.stripe.paymentIntents.retrieve(id)));
+  async retrievePaymentIntent(id: string, options: { charge?: boolean } = {}): Promise<PaymentIntentSnapshot> {
+    const params = options.charge ? { expand: ['latest_charge'] } : undefined;
+    return snapshotOf(await this.call(() => this.stripe.paymentIntents.retrieve(id, params)));
   }
 
   async cancelPaymentIntent(id: string, idempotencyKey: string): Promise<PaymentIntentSnapshot> {
+    // Too late to cancel: it succeeded (or is cancelled already). Report what it is.
+    return this.unlessUnexpectedState(id, () => this.stripe.paymentIntents.cancel(id, {}, { idempotencyKey }));
+  }
+
+  async capturePaymentIntent(id: string, idempotencyKey: string): Promise<PaymentIntentSnapshot> {
+    // Captured already, cancelled or expired: what it is tells the caller.
+    return this.unlessUnexpectedState(id, () => this.stripe.paymentIntents.capture(id, {}, { idempotencyKey }));
+  }
+
+  /** `request`'s intent; when Stripe answers that its state does not allow it, the intent as it is. */
+  private async unlessUnexpectedState(id: string, request: () => Promise<Stripe.PaymentIntent>): Promise<PaymentIntentSnapshot> {
     try {
-      return snapshotOf(await this.call(() => this.stripe.paymentIntents.cancel(id, {}, { idempotencyKey })));
+      return snapshotOf(await this.call(request));
     } catch (error) {
-      // Too late to cancel: it succeeded (or is cancelled already). Report what it is.
       const cause = (error as { cause?: unknown }).cause;
       if (cause instanceof Stripe.errors.StripeInvalidRequestError && cause.code === 'payment_intent_unexpected_state') {
         return this.retrievePaymentIntent(id);
@@ -103,7 +115,16 @@ function snapshotOf(intent: Stripe.PaymentIntent): PaymentIntentSnapshot {
     currency: intent.currency,
     reservationCode: intent.metadata?.reservation_code ?? null,
     failureMessage: intent.last_payment_error?.message ?? null,
+    captureMethod: intent.capture_method === 'manual' ? 'manual' : 'automatic',
+    captureBefore: captureBeforeOf(intent),
   };
+}
+
+/** The hold's deadline, when the intent came with its charge (`expand: ['latest_charge']`). */
+export function captureBeforeOf(intent: Stripe.PaymentIntent): Date | null {
+  const charge = intent.latest_charge;
+  const seconds = typeof charge === 'object' ? charge?.payment_method_details?.card?.capture_before : undefined;
+  return typeof seconds === 'number' ? new Date(seconds * 1000) : null;
 }
 
 function refundSnapshotOf(refund: Stripe.Refund): RefundSnapshot {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
 import { Outbox } from '@app/outbox';
-import { PaymentOutcome, ReservationsRepository, ReservationStatus } from '@app/reservations';
+import { CaptureMethod, PaymentOutcome, ReservationsRepository, ReservationStatus } from '@app/reservations';
 import { BOOK_WITH_SUPPLIER } from '../payment-events';
 
 export type ApplyResult = 'applied' | 'ignored' | 'unknown_reservation';
@@ -10,6 +10,8 @@ export type ApplyResult = 'applied' | 'ignored' | 'unknown_reservation';
 export interface ApplyPaymentOutcome {
   reservationCode: string;
   paymentIntentId: string;
+  /** As the intent says, when it says (a webhook's intent does). */
+  captureMethod?: CaptureMethod;
   outcome: PaymentOutcome;
   cause: string;
 }
@@ -38,11 +40,14 @@ export class ApplyPaymentOutcomeHandler {
     const reservation = await this.reservations.findByCode(input.reservationCode, manager);
     if (!reservation) return 'unknown_reservation';
     const knew = reservation.paymentIntentId === input.paymentIntentId;
-    if (!knew && !reservation.attachPaymentIntent(input.paymentIntentId, null)) return 'ignored';
+    if (!knew && !reservation.attachPaymentIntent(input.paymentIntentId, null, input.captureMethod)) return 'ignored';
     const now = this.clock.now();
     const changed = reservation.applyPaymentOutcome(input.outcome, input.cause, now);
     if (!changed && knew) return 'ignored';
-    if (changed && reservation.status === ReservationStatus.PAID) {
+    // Booking starts once the money is taken, or held (AUTHORIZED); a capture before booking
+    // (AUTHORIZED to PAID, the deadline policy) finds its booking under way already.
+    const booking = reservation.status === ReservationStatus.PAID ? !reservation.authorizedAt : reservation.status === ReservationStatus.AUTHORIZED;
+    if (changed && booking) {
       await this.outbox.enqueue(manager, {
         type: BOOK_WITH_SUPPLIER,
         aggregateType: 'reservation',

@@ -20,10 +20,15 @@ export class CancelPaymentIntentOutboxHandler implements OutboxEventHandler<Paym
 
   // Idempotent: cancelling twice is refused by Stripe as "already cancelled" and read back; a success applies once.
   async handle(message: OutboxMessage<PaymentEventPayload>): Promise<void> {
-    const { reservationCode, paymentIntentId } = message.payload;
+    const { reservationCode, paymentIntentId, captureMethod } = message.payload;
     if (!paymentIntentId) throw new NonRetryableOutboxError('no payment intent to cancel');
     try {
-      await this.cancel.execute({ reservationCode, paymentIntentId, idempotencyKey: cancelPaymentIntentKey(reservationCode) });
+      await this.cancel.execute({
+        reservationCode,
+        paymentIntentId,
+        idempotencyKey: cancelPaymentIntentKey(reservationCode),
+        mayHoldMoney: captureMethod === 'manual',
+      });
     } catch (error) {
       if (error instanceof PaymentGatewayRejectedError) throw new NonRetryableOutboxError(error.message, { cause: error });
       throw error;

@@ -46,7 +46,7 @@ export class ExpireUnpaidReservationsJob {
             type: CANCEL_PAYMENT_INTENT,
             aggregateType: 'reservation',
             aggregateId: code,
-            payload: { reservationCode: code, paymentIntentId: reservation.paymentIntentId },
+            payload: { reservationCode: code, paymentIntentId: reservation.paymentIntentId, captureMethod: reservation.captureMethod },
           });
         }
         await this.reservations.saveChanges(manager, reservation, this.clock.now());

@@ -97,11 +97,14 @@ export class ReconcilePaymentsJob {
       try {
         const intent = await this.gateway.retrievePaymentIntent(paymentIntentId);
         let status = intent.status;
-        if (status === 'succeeded' || status === 'canceled') {
+        const outcome = outcomeOf(intent);
+        if (outcome && (outcome.kind === 'succeeded' || outcome.kind === 'canceled' || outcome.kind === 'authorized')) {
+          // A hold is that payment too (EXPIRED → AUTHORIZED): never cancelled.
           await this.applyOutcome.execute({
             reservationCode: reservation.code,
             paymentIntentId,
-            outcome: { kind: status },
+            captureMethod: intent.captureMethod,
+            outcome,
             cause: `reconciliation: payment intent ${status}`,
           });
         } else if (status !== 'processing') {
@@ -109,7 +112,7 @@ export class ReconcilePaymentsJob {
           const idempotencyKey = `${cancelPaymentIntentKey(reservation.code)}-${now.getTime()}`;
           status = await this.cancelIntent.execute({ reservationCode: reservation.code, paymentIntentId, idempotencyKey });
         }
-        if (status === 'succeeded') seen.paid++;
+        if (status === 'succeeded' || status === 'requires_capture') seen.paid++;
         else if (status === 'canceled') seen.canceled++;
         else seen.processing++;
       } catch (error) {

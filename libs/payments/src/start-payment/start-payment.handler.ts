@@ -1,7 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
 import { Reservation, ReservationsRepository, UNPAID } from '@app/reservations';
 import { PaymentGateway, PaymentIntentSnapshot } from '../payment-gateway';
+import { paymentsConfig, PaymentsConfig } from '../payments.config';
 
 /** Stripe's idempotency key for a reservation's one PaymentIntent. */
 export function paymentIntentKey(reservationCode: string): string {
@@ -22,6 +23,7 @@ export class StartPaymentHandler {
     private readonly reservations: ReservationsRepository,
     private readonly transactions: TransactionRunner,
     private readonly clock: Clock,
+    @Inject(paymentsConfig.KEY) private readonly config: PaymentsConfig,
   ) {}
 
   async execute(reservation: Reservation): Promise<Reservation> {
@@ -30,7 +32,7 @@ export class StartPaymentHandler {
     return retryLostRaces.execute(() =>
       this.transactions.run(async (manager) => {
         const current = (await this.reservations.findByCode(reservation.code, manager))!;
-        if (current.attachPaymentIntent(intent.id, intent.clientSecret)) {
+        if (current.attachPaymentIntent(intent.id, intent.clientSecret, intent.captureMethod)) {
           await this.reservations.saveChanges(manager, current, this.clock.now());
         } else {
           this.logger.error({ msg: 'reservation already has another payment intent', reservation: current.code });
@@ -52,6 +54,8 @@ export class StartPaymentHandler {
       amount: reservation.amount,
       currency: reservation.currency,
       idempotencyKey: paymentIntentKey(reservation.code),
+      // PAYMENT_CAPTURE as it is when the intent is made; the reservation keeps the intent's own.
+      captureMethod: this.config.capture.mode === 'after_supplier_confirmation' ? 'manual' : 'automatic',
     });
   }
 }

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CatalogRepository, CatalogSnapshot } from '@app/catalog';
-import { Reservation } from '@app/reservations';
-import { ReceiptContent, ReceiptHeading } from '../receipt.entity';
+import { Reservation, ReservationStatus } from '@app/reservations';
+import { PaymentStatus, ReceiptContent, ReceiptHeading } from '../receipt.entity';
 import { receiptsConfig, ReceiptsConfig } from '../receipts.config';
-
-const PENDING_NOTE = 'Pending with the supplier — your reservation is confirmed by us.';
+import { formatMoney, supplierNote } from '../render/receipt-wording';
 
 /** Writes a receipt's content from the reservation, the catalog read beforehand and the issuer. */
 export type ComposeReceipt = (reservation: Reservation, heading: ReceiptHeading) => ReceiptContent;
@@ -50,16 +49,16 @@ export class ReceiptComposer {
       },
       price: { amount: reservation.amount, currency: reservation.currency, formatted: formatMoney(reservation.amount, reservation.currency) },
       payment_reference: reservation.paymentIntentId,
+      payment_status: paymentStatusFor(reservation),
       supplier_status: status,
       supplier_confirmation: status === 'confirmed' ? reservation.supplierConfirmation : null,
-      supplier_note: status === 'pending' ? PENDING_NOTE : null,
+      supplier_note: supplierNote(status),
     };
   }
 }
 
-/** 18950 EUR → "€189.50"; the currency's own number of decimals (JPY has none). */
-export function formatMoney(amount: number, currency: string): string {
-  const format = new Intl.NumberFormat('en-GB', { style: 'currency', currency });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(amount / 10 ** digits);
+/** A released hold took nothing; a hold not yet captured is only held; anything else was charged. */
+export function paymentStatusFor(reservation: Reservation): PaymentStatus {
+  if (reservation.status === ReservationStatus.RELEASED) return 'not_charged';
+  return reservation.held ? 'held' : 'charged';
 }

@@ -1,5 +1,5 @@
 import { ReceiptContent } from '../receipt.entity';
-import { describeStay, formatLocal, receiptTitle, supplierLine } from './receipt-wording';
+import { amountLine, describeStay, formatLocal, paymentNote, receiptTitle, supplierLine } from './receipt-wording';
 
 export interface ReceiptEmailBody {
   subject: string;
@@ -22,7 +22,8 @@ export function composeReceiptEmail(receipt: ReceiptContent): ReceiptEmailBody {
     ['Drop-off', `${receipt.dropoff.office_name}, ${receipt.dropoff.city}: ${formatLocal(receipt.dropoff)}`],
     ['Car', `${receipt.car_category.description} (${receipt.car_category.code}), ${describeStay(receipt)}`],
     ['Supplier', supplierLine(receipt).join('. ')],
-    ['Total paid', receipt.price.formatted],
+    amountLine(receipt),
+    ['Payment', paymentNote(receipt)],
   ];
   const closing = `Questions? Reply to ${receipt.issuer.support_email} and quote ${receipt.reservation_code}.`;
 

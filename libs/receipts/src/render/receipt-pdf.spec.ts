@@ -1,6 +1,7 @@
 import { pdfText } from '../../../../test/support/pdf-text';
-import { aPendingReceiptContent, aReceiptContent } from '../testing';
-import type { ReceiptContent } from '../receipt.entity';
+import { aHeldReceiptContent, aPendingReceiptContent, aReceiptContent, aReceiptsConfig, aReleasedReceiptContent } from '../testing';
+import type { Receipt, ReceiptContent } from '../receipt.entity';
+import { ReceiptsRepository } from '../receipts.repository';
 import { composeReceiptEmail } from './receipt-email';
 import { loadReceiptFonts, renderReceiptPdf } from './receipt-pdf';
 
@@ -39,6 +40,62 @@ describe('renderReceiptPdf', () => {
     expect(text).toContain('Pending with the supplier — your reservation is confirmed by us.');
     expect(text).toContain('Version 2 (replaces version 1)');
     expect(text).not.toContain(aReceiptContent().supplier_confirmation!);
+  });
+
+  /** The PDF's text and the e-mail's, each on one line: a sentence may wrap in the PDF. */
+  const whatEachSays = async (receipt: ReceiptContent) => {
+    const { pages, text } = await pdfText(await renderer.render(receipt));
+    const mail = composeReceiptEmail(receipt);
+    return { pages, pdf: text.replace(/\s+/g, ' '), mail: mail.text.replace(/\s+/g, ' ') };
+  };
+
+  it('says "Total paid" and "Paid through Stripe" for a charged receipt', async () => {
+    const { pdf, mail } = await whatEachSays(aReceiptContent());
+    expect(pdf).toContain('Total paid (EUR) €189.50');
+    expect(mail).toContain('Total paid: €189.50');
+    for (const said of [pdf, mail]) expect(said).toContain('Paid through Stripe. Payment reference: pi_3QxSample0123456789');
+  });
+
+  it('says a held amount is held on the card until the supplier confirms, never "Total paid"', async () => {
+    const { pages, pdf, mail } = await whatEachSays(aHeldReceiptContent());
+    expect(pages).toBe(1);
+    expect(pdf).toContain('Amount held (GBP) £245.00');
+    expect(mail).toContain('Amount held: £245.00');
+    for (const said of [pdf, mail]) {
+      expect(said).toContain('£245.00 is held on your card and will be charged when the supplier confirms the booking.');
+      expect(said).not.toContain('Total paid');
+      expect(said).not.toContain('Paid through Stripe');
+    }
+  });
+
+  it('says nothing was charged once the hold is released, with the amount that had been held', async () => {
+    const { pages, pdf, mail } = await whatEachSays(aReleasedReceiptContent());
+    expect(pages).toBe(1);
+    expect(pdf).toContain('Nothing charged (GBP) £0.00');
+    expect(mail).toContain('Nothing charged: £0.00');
+    for (const said of [pdf, mail]) {
+      expect(said).toContain('Nothing was charged: the hold of £245.00 on your card was released.');
+      expect(said).toContain('The supplier could not book this car: nothing was charged, and the hold on your card was released.');
+      expect(said).not.toContain('Total paid');
+      expect(said).not.toContain('Amount held');
+      expect(said).not.toContain('Pending with the supplier');
+    }
+  });
+
+  it('reads a receipt stored before payment_status existed as charged', async () => {
+    const stored = aReceiptContent();
+    delete stored.payment_status;
+    const repository = new ReceiptsRepository(undefined as never, undefined as never, undefined as never, aReceiptsConfig());
+    const served = repository.contentOf({ content: JSON.stringify(stored) } as Receipt);
+    expect(served.payment_status).toBe('charged');
+
+    // The renderers read it as charged too, whichever way the content reaches them.
+    for (const receipt of [stored, served]) {
+      const { pdf, mail } = await whatEachSays(receipt);
+      expect(pdf).toContain('Total paid (EUR) €189.50');
+      expect(mail).toContain('Total paid: €189.50');
+      for (const said of [pdf, mail]) expect(said).toContain('Paid through Stripe. Payment reference: pi_3QxSample0123456789');
+    }
   });
 
   it('renders the same receipt to the same bytes', async () => {

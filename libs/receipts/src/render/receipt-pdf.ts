@@ -3,7 +3,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import PDFDocument from 'pdfkit';
 import type { ReceiptContent } from '../receipt.entity';
-import { describeRental, describeStay, formatIssueDate, formatLocal, receiptTitle, supplierLine, versionLine } from './receipt-wording';
+import {
+  amountLine,
+  describeRental,
+  describeStay,
+  formatIssueDate,
+  formatLocal,
+  paymentNote,
+  receiptTitle,
+  supplierLine,
+  versionLine,
+} from './receipt-wording';
 
 /**
  * DejaVu Sans, shipped with the library (see `assets/fonts/LICENSE`): the 14 standard PDF fonts
@@ -143,10 +153,11 @@ function amounts(doc: Doc, receipt: ReceiptContent): void {
   hr(doc, Math.max(afterDescription, doc.y) + 8);
 
   const totalTop = doc.y + 12;
-  doc.font('bold').fontSize(12).text(`Total paid (${receipt.price.currency})`, MARGIN, totalTop, { width: CONTENT_WIDTH - 150 });
-  doc.text(receipt.price.formatted, amountX, totalTop, { width: 140, align: 'right' });
+  const [total, amount] = amountLine(receipt);
+  doc.font('bold').fontSize(12).text(`${total} (${receipt.price.currency})`, MARGIN, totalTop, { width: CONTENT_WIDTH - 150 });
+  doc.text(amount, amountX, totalTop, { width: 140, align: 'right' });
   doc.font('regular').fontSize(9).fillColor(MUTED);
-  doc.text(`Paid through Stripe. Payment reference: ${receipt.payment_reference ?? 'not available'}`, MARGIN, doc.y + 8, { width: CONTENT_WIDTH });
+  doc.text(paymentNote(receipt), MARGIN, doc.y + 8, { width: CONTENT_WIDTH });
 }
 
 function footer(doc: Doc, receipt: ReceiptContent): void {

@@ -1,7 +1,19 @@
 import { DateTime } from 'luxon';
-import type { ReceiptContent, ReceiptPlace } from '../receipt.entity';
+import type { PaymentStatus, ReceiptContent, ReceiptPlace, SupplierStatus } from '../receipt.entity';
 
 /** What the PDF and the e-mail both say, worded once. */
+
+/** What a receipt without a confirmation number says of the supplier instead. */
+const SUPPLIER_NOTES = {
+  pending: 'Pending with the supplier — your reservation is confirmed by us.',
+  released: 'The supplier could not book this car: nothing was charged, and the hold on your card was released.',
+} as const satisfies Record<Exclude<SupplierStatus, 'confirmed'>, string>;
+
+const AMOUNT_LABELS: Record<PaymentStatus, string> = {
+  charged: 'Total paid',
+  held: 'Amount held',
+  not_charged: 'Nothing charged',
+};
 
 export function receiptTitle(receipt: ReceiptContent): string {
   return receipt.version > 1 ? 'Updated receipt' : 'Receipt';
@@ -41,10 +53,50 @@ export function describeStay(receipt: ReceiptContent): string {
   return `${days} ${days === 1 ? 'day' : 'days'}`;
 }
 
-/** The supplier's side: its confirmation number, or our promise while it is pending. */
+/** The note frozen into a receipt the supplier has not confirmed; none once it has. */
+export function supplierNote(status: SupplierStatus): string | null {
+  return status === 'confirmed' ? null : SUPPLIER_NOTES[status];
+}
+
+/** The supplier's side: its confirmation number, our promise while it is pending, or why nothing was booked. */
 export function supplierLine(receipt: ReceiptContent): string[] {
   if (receipt.supplier_status === 'confirmed') {
     return [`Confirmed by ${receipt.supplier.name}`, `Confirmation number: ${receipt.supplier_confirmation ?? 'not given'}`];
   }
-  return [receipt.supplier_note ?? 'Pending with the supplier — your reservation is confirmed by us.'];
+  return [receipt.supplier_note ?? SUPPLIER_NOTES[receipt.supplier_status]];
+}
+
+/** A receipt's payment status; one issued before cards were held was charged. */
+export function paymentStatusOf(receipt: Pick<ReceiptContent, 'payment_status'>): PaymentStatus {
+  return receipt.payment_status ?? 'charged';
+}
+
+/**
+ * The bottom line: "Total paid" and the amount, or "Amount held" while the card is only held.
+ * A released hold took nothing, so its total is zero; `paymentNote` says what had been held.
+ */
+export function amountLine(receipt: ReceiptContent): [label: string, amount: string] {
+  const status = paymentStatusOf(receipt);
+  const amount = status === 'not_charged' ? formatMoney(0, receipt.price.currency) : receipt.price.formatted;
+  return [AMOUNT_LABELS[status], amount];
+}
+
+/** Where the money stands with Stripe, with the reference our support looks it up by. */
+export function paymentNote(receipt: ReceiptContent): string {
+  const reference = `Payment reference: ${receipt.payment_reference ?? 'not available'}`;
+  switch (paymentStatusOf(receipt)) {
+    case 'charged':
+      return `Paid through Stripe. ${reference}`;
+    case 'held':
+      return `${receipt.price.formatted} is held on your card and will be charged when the supplier confirms the booking. ${reference}`;
+    case 'not_charged':
+      return `Nothing was charged: the hold of ${receipt.price.formatted} on your card was released. ${reference}`;
+  }
+}
+
+/** 18950 EUR → "€189.50"; the currency's own number of decimals (JPY has none). */
+export function formatMoney(amount: number, currency: string): string {
+  const format = new Intl.NumberFormat('en-GB', { style: 'currency', currency });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(amount / 10 ** digits);
 }

@@ -33,6 +33,13 @@ export class SendReceiptEmailHandler {
     if (!receipt) throw new NonRetryableOutboxError(`no receipt ${receiptNumber}`);
     if (receipt.emailedAt) return 'already_sent';
 
+    // Rendered before the claim: the claim then covers the SMTP exchange alone, which its length
+    // is measured for. A PDF rendered inside it (a low-priority thread on a busy machine) could
+    // outlast it, and a second worker would claim and send the same version again.
+    const content = this.receipts.contentOf(receipt);
+    const body = composeReceiptEmail(content);
+    const pdf = await this.renderer.render(content);
+
     const now = this.clock.now();
     // Long enough for every SMTP step to time out once: a live sender is never overtaken.
     const claimMs = this.config.mail.timeoutMs * 4;
@@ -44,14 +51,12 @@ export class SendReceiptEmailHandler {
 
     let sent = false;
     try {
-      const content = this.receipts.contentOf(receipt);
-      const body = composeReceiptEmail(content);
       const messageId = `<receipt-${receipt.number}@${domainOf(this.config.mail.from)}>`;
       await this.mailer.send({
         to: { name: `${content.customer.first_name} ${content.customer.last_name}`, address: content.customer.email },
         ...body,
         messageId,
-        attachments: [{ filename: `${receipt.number}.pdf`, content: await this.renderer.render(content), contentType: 'application/pdf' }],
+        attachments: [{ filename: `${receipt.number}.pdf`, content: pdf, contentType: 'application/pdf' }],
       });
       sent = true;
       this.metrics.emails.inc({ outcome: 'sent', via: this.mailer.mode });

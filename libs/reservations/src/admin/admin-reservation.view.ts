@@ -29,6 +29,20 @@ export class OperationsView {
   @ApiPropertyOptional({ nullable: true, description: 'Why the last refund attempt did not end it' }) refund_last_error!: string | null;
   @ApiPropertyOptional({ nullable: true, example: 're_3Q0abc' }) refund_id!: string | null;
   @ApiPropertyOptional({ nullable: true, example: 18950, description: 'Minor units refunded' }) refunded_amount!: number | null;
+  @ApiProperty({ enum: ['automatic', 'manual'], description: 'manual: the money was held on the card and is captured once the supplier books it' })
+  capture_method!: 'automatic' | 'manual';
+  @ApiPropertyOptional({ nullable: true, description: 'When the money was held on the card' }) authorized_at!: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    example: '2026-11-29T10:00:00.000Z',
+    description: "Stripe's deadline for capturing the hold; PAYMENT_CAPTURE_DEADLINE_POLICY acts PAYMENT_CAPTURE_MARGIN_HOURS before it",
+  })
+  capture_before!: string | null;
+  @ApiPropertyOptional({ nullable: true, description: 'When a capture was decided (CAPTURE_PAYMENT is under way)' }) capture_requested_at!: string | null;
+  @ApiPropertyOptional({ nullable: true }) captured_at!: string | null;
+  @ApiPropertyOptional({ nullable: true, description: 'Why Stripe refused the capture: cancel the supplier booking or charge again' })
+  capture_last_error!: string | null;
+  @ApiPropertyOptional({ nullable: true, description: 'When the hold was released: nothing was charged' }) released_at!: string | null;
 }
 
 /** What operators see of a reservation: the customer's view plus the state of its operations. */
@@ -54,6 +68,13 @@ export function toAdminReservationView(reservation: Reservation): AdminReservati
       refund_last_error: reservation.refundLastError,
       refund_id: reservation.refundId,
       refunded_amount: reservation.refundedAmount,
+      capture_method: reservation.captureMethod,
+      authorized_at: reservation.authorizedAt?.toISOString() ?? null,
+      capture_before: reservation.captureBefore?.toISOString() ?? null,
+      capture_requested_at: reservation.captureRequestedAt?.toISOString() ?? null,
+      captured_at: reservation.capturedAt?.toISOString() ?? null,
+      capture_last_error: reservation.captureLastError,
+      released_at: reservation.releasedAt?.toISOString() ?? null,
     },
   };
 }

@@ -115,7 +115,7 @@ export class CreateReservationHandler {
         // The copy commit 1 wrote is current, its lock_version checked by the update; a writer
         // that came in between makes the update fail, and the retry reads the row again.
         const current = attempt === 0 ? reservation : (await this.reservations.findByCode(reservation.code, manager))!;
-        if (current.attachPaymentIntent(intent.id, intent.clientSecret)) {
+        if (current.attachPaymentIntent(intent.id, intent.clientSecret, intent.captureMethod)) {
           await this.reservations.saveChanges(manager, current, this.clock.now());
         } else {
           this.logger.error({ msg: 'reservation already has another payment intent', reservation: current.code });

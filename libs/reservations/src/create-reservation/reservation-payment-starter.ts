@@ -1,10 +1,13 @@
 import { EntityManager } from 'typeorm';
+import { CaptureMethod } from '../domain/payment-outcome';
 import { Reservation } from '../reservation.entity';
 
 /** A PaymentIntent as the create use case records it on the reservation. */
 export interface PaymentIntentRef {
   id: string;
   clientSecret: string | null;
+  /** How it takes the money: at once, or held until captured. */
+  captureMethod: CaptureMethod;
 }
 
 /**

@@ -3,6 +3,8 @@ export type SandboxOperation =
   | 'create_payment_intent'
   | 'retrieve_payment_intent'
   | 'cancel_payment_intent'
+  | 'capture_payment_intent'
+  | 'retrieve_charge'
   | 'create_refund'
   | 'list_refunds';
 
@@ -36,7 +38,9 @@ export class FaultQueue {
   }
 
   take(operation: SandboxOperation): Fault | undefined {
-    const index = this.faults.findIndex((fault) => fault.operation === operation || fault.operation === 'any');
+    const index = this.faults.findIndex(
+      (fault) => fault.operation === operation || fault.operation === 'any',
+    );
     if (index < 0) return undefined;
     const fault = this.faults[index];
     if (fault.count !== undefined && --fault.count <= 0) this.faults.splice(index, 1);

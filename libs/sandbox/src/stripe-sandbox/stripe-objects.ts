@@ -3,12 +3,17 @@ import { createHmac, randomBytes } from 'node:crypto';
 /** Stripe's API version the sandbox imitates (the one the product pins). */
 export const SANDBOX_API_VERSION = '2026-10-28.endive';
 
-export type IntentStatus = 'requires_payment_method' | 'processing' | 'succeeded' | 'canceled';
+export type IntentStatus =
+  'requires_payment_method' | 'processing' | 'requires_capture' | 'succeeded' | 'canceled';
+
+/** `automatic` charges when the customer pays; `manual` only holds the amount until a capture. */
+export type CaptureMethod = 'automatic' | 'manual';
 
 export interface SandboxPaymentIntent {
   id: string;
   object: 'payment_intent';
   amount: number;
+  amount_capturable: number;
   amount_received: number;
   currency: string;
   status: IntentStatus;
@@ -21,8 +26,63 @@ export interface SandboxPaymentIntent {
   last_payment_error: { type: string; code: string; decline_code: string; message: string } | null;
   canceled_at: number | null;
   cancellation_reason: string | null;
+  capture_method: CaptureMethod;
   latest_charge: string | null;
 }
+
+export interface SandboxCharge {
+  id: string;
+  object: 'charge';
+  amount: number;
+  amount_captured: number;
+  amount_refunded: number;
+  captured: boolean;
+  created: number;
+  currency: string;
+  disputed: boolean;
+  livemode: false;
+  metadata: Record<string, string>;
+  paid: true;
+  payment_intent: string;
+  /** `capture_before` only on a held (uncaptured) card payment, as Stripe shows it. */
+  payment_method_details: { type: 'card'; card: { capture_before?: number } };
+  refunded: boolean;
+  status: 'succeeded';
+}
+
+export interface SandboxRefund {
+  id: string;
+  object: 'refund';
+  amount: number;
+  charge: string;
+  currency: string;
+  payment_intent: string;
+  status: 'succeeded';
+  reason: string | null;
+  metadata: Record<string, string>;
+  created: number;
+}
+
+export type DisputeStatus = 'needs_response' | 'won' | 'lost';
+
+export interface SandboxDispute {
+  id: string;
+  object: 'dispute';
+  amount: number;
+  charge: string;
+  created: number;
+  currency: string;
+  evidence_details: { due_by: number; has_evidence: false; past_due: false; submission_count: 0 };
+  is_charge_refundable: false;
+  livemode: false;
+  metadata: Record<string, string>;
+  payment_intent: string;
+  reason: string;
+  status: DisputeStatus;
+}
+
+/** What an event is about: `payment_intent.*`, `charge.*` and `charge.dispute.*` events. */
+export type SandboxEventObject = SandboxPaymentIntent | SandboxCharge | SandboxDispute;
 
 export interface SandboxEvent {
   id: string;
@@ -33,13 +93,19 @@ export interface SandboxEvent {
   pending_webhooks: number;
   request: { id: null; idempotency_key: null };
   type: string;
-  data: { object: SandboxPaymentIntent };
+  data: { object: SandboxEventObject };
 }
 
 export class StripeApiError extends Error {
   constructor(
     readonly status: number,
-    readonly body: { type: string; message: string; code?: string; param?: string; payment_intent?: SandboxPaymentIntent },
+    readonly body: {
+      type: string;
+      message: string;
+      code?: string;
+      param?: string;
+      payment_intent?: SandboxPaymentIntent;
+    },
   ) {
     super(body.message);
   }
@@ -70,12 +136,21 @@ export function newPaymentIntent(params: Record<string, unknown>): SandboxPaymen
       message: 'Invalid currency',
     });
   }
+  const captureMethod = params.capture_method ?? 'automatic';
+  if (captureMethod !== 'automatic' && captureMethod !== 'manual') {
+    throw new StripeApiError(400, {
+      type: 'invalid_request_error',
+      param: 'capture_method',
+      message: 'Invalid capture_method: must be one of automatic or manual',
+    });
+  }
   const id = stripeId('pi_');
   const methods = params.automatic_payment_methods as { enabled?: string } | undefined;
   return {
     id,
     object: 'payment_intent',
     amount,
+    amount_capturable: 0,
     amount_received: 0,
     currency: params.currency.toLowerCase(),
     status: 'requires_payment_method',
@@ -88,11 +163,13 @@ export function newPaymentIntent(params: Record<string, unknown>): SandboxPaymen
     last_payment_error: null,
     canceled_at: null,
     cancellation_reason: null,
+    capture_method: captureMethod,
     latest_charge: null,
   };
 }
 
-export function newEvent(type: string, intent: SandboxPaymentIntent): SandboxEvent {
+/** An event about `object`, which it carries as it is now (a copy: later changes do not reach it). */
+export function newEvent(type: string, object: SandboxEventObject): SandboxEvent {
   return {
     id: stripeId('evt_'),
     object: 'event',
@@ -102,7 +179,7 @@ export function newEvent(type: string, intent: SandboxPaymentIntent): SandboxEve
     pending_webhooks: 1,
     request: { id: null, idempotency_key: null },
     type,
-    data: { object: structuredClone(intent) },
+    data: { object: structuredClone(object) },
   };
 }
 
@@ -112,77 +189,40 @@ export function signStripePayload(payload: string, secret: string, timestamp = u
   return `t=${timestamp},v1=${signature}`;
 }
 
-export interface SandboxRefund {
-  id: string;
-  object: 'refund';
-  amount: number;
-  currency: string;
-  payment_intent: string;
-  status: 'succeeded';
-  reason: string | null;
-  metadata: Record<string, string>;
-  created: number;
-}
-
-/** A refund of a succeeded intent, never more than what is left of it (Stripe's rules and codes). */
-/** Stripe's 404 `resource_missing` for an intent it does not know; `param` names where the id came from. */
-export function noSuchPaymentIntent(id: string, param: string): StripeApiError {
+/** Stripe's 404 `resource_missing` for an object it does not know; `param` names where the id came from. */
+export function noSuch(
+  object: 'payment_intent' | 'charge' | 'dispute',
+  id: string,
+  param: string,
+): StripeApiError {
   return new StripeApiError(404, {
     type: 'invalid_request_error',
     code: 'resource_missing',
     param,
-    message: `No such payment_intent: '${id}'`,
+    message: `No such ${object}: '${id}'`,
   });
 }
 
-export function newRefund(
-  intent: SandboxPaymentIntent | undefined,
-  refunded: number,
-  params: Record<string, unknown>,
-): SandboxRefund {
-  if (!intent) {
-    throw noSuchPaymentIntent(String(params.payment_intent), 'payment_intent');
-  }
-  if (intent.status !== 'succeeded') {
-    throw new StripeApiError(400, {
-      type: 'invalid_request_error',
-      code: 'charge_not_refundable',
-      message: `This PaymentIntent has a status of ${intent.status}; only a succeeded one can be refunded.`,
-    });
-  }
-  const left = intent.amount_received - refunded;
-  if (left <= 0) {
-    throw new StripeApiError(400, {
-      type: 'invalid_request_error',
-      code: 'charge_already_refunded',
-      message: `Charge for ${intent.id} has already been refunded.`,
-    });
-  }
-  const amount = params.amount === undefined ? left : Number(params.amount);
+/** Stripe's 400 for an operation the intent's status forbids, which carries the intent as Stripe's does. */
+export function unexpectedState(intent: SandboxPaymentIntent, message: string): StripeApiError {
+  return new StripeApiError(400, {
+    type: 'invalid_request_error',
+    code: 'payment_intent_unexpected_state',
+    message,
+    payment_intent: structuredClone(intent),
+  });
+}
+
+/** An optional amount parameter: `fallback` when it is absent, else a positive integer (Stripe's 400 if not). */
+export function amountParam(value: unknown, param: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const amount = Number(value);
   if (!Number.isInteger(amount) || amount < 1) {
     throw new StripeApiError(400, {
       type: 'invalid_request_error',
-      param: 'amount',
+      param,
       message: 'Invalid positive integer',
     });
   }
-  if (amount > left) {
-    throw new StripeApiError(400, {
-      type: 'invalid_request_error',
-      code: 'amount_too_large',
-      param: 'amount',
-      message: `Refund amount (${amount}) is greater than unrefunded amount on charge (${left})`,
-    });
-  }
-  return {
-    id: stripeId('re_'),
-    object: 'refund',
-    amount,
-    currency: intent.currency,
-    payment_intent: intent.id,
-    status: 'succeeded',
-    reason: typeof params.reason === 'string' ? params.reason : null,
-    metadata: (params.metadata as Record<string, string>) ?? {},
-    created: unixNow(),
-  };
+  return amount;
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Stripe from 'stripe';
 import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
-import { ApplyPaymentOutcome, ApplyPaymentOutcomeHandler, stripeConfig, StripeConfig } from '@app/payments';
+import { ApplyPaymentOutcome, ApplyPaymentOutcomeHandler, captureBeforeOf, stripeConfig, StripeConfig } from '@app/payments';
 import { PaymentOutcome } from '@app/reservations';
 import { StripeWebhookEventsRepository } from '../stripe-webhook-events.repository';
 import { StripeWebhookMetrics } from '../stripe-webhook.metrics';
@@ -21,6 +21,9 @@ const OUTCOME_BY_TYPE: Partial<Record<string, (intent: Stripe.PaymentIntent) => 
   }),
   'payment_intent.processing': () => ({ kind: 'processing' }),
   'payment_intent.canceled': () => ({ kind: 'canceled' }),
+  // A manual-capture intent in `requires_capture`: the money is held. Stripe sends the charge as
+  // an id, so the hold's deadline is usually learnt later (the deadline job reads the charge).
+  'payment_intent.amount_capturable_updated': (intent) => ({ kind: 'authorized', captureBefore: captureBeforeOf(intent) }),
 };
 
 /** What a verified event says of one of our payments, or undefined when it says nothing of one. */
@@ -33,6 +36,7 @@ function paymentOf(event: Stripe.Event): ApplyPaymentOutcome | undefined {
   return {
     reservationCode,
     paymentIntentId: intent.id,
+    captureMethod: intent.capture_method === 'manual' ? 'manual' : 'automatic',
     outcome: toOutcome(intent),
     cause: `stripe ${event.type} ${event.id}`,
   };

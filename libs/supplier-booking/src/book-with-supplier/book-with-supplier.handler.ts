@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
 import { backoffCeilingMs, Outbox } from '@app/outbox';
 import { Reservation, ReservationsRepository, ReservationStatus } from '@app/reservations';
-import { ISSUE_RECEIPT, RETRY_SUPPLIER_BOOKING } from '../booking-events';
+import { CAPTURE_PAYMENT, ISSUE_RECEIPT, RELEASE_HOLD, RETRY_SUPPLIER_BOOKING } from '../booking-events';
 import { BookingRun, SupplierBookingClient } from '../supplier-booking.client';
 import { SupplierBookingRequest } from '../supplier-gateway';
 import { SupplierRequestsRepository } from '../supplier-requests.repository';
@@ -11,6 +11,10 @@ import { suppliersConfig, SuppliersConfig } from '../suppliers.config';
 
 export type BookingOutcome =
   | 'confirmed'
+  /** The supplier booked a held reservation: the payment is being captured (CAPTURE_PAYMENT). */
+  | 'capturing'
+  /** The supplier refused a held reservation: the hold is released, nothing charged. */
+  | 'released'
   | 'deferred'
   | 'rejected'
   | 'gave_up'
@@ -32,7 +36,9 @@ export interface BookWithSupplier {
  * One booking run: calls the supplier (outside any transaction), then in one transaction
  * records every call, moves the reservation (PAID → SUPPLIER_CONFIRMED, or → CONFIRMED_INTERNAL
  * on a failure) and enqueues what follows: ISSUE_RECEIPT on entering either confirmed state,
- * RETRY_SUPPLIER_BOOKING after a retryable failure. Shared by BOOK_WITH_SUPPLIER, the
+ * RETRY_SUPPLIER_BOOKING after a retryable failure. A held reservation (AUTHORIZED) keeps its
+ * hold through retries; the supplier's booking enqueues CAPTURE_PAYMENT instead of confirming,
+ * and a refusal releases the hold (RELEASED, RELEASE_HOLD). Shared by BOOK_WITH_SUPPLIER, the
  * scheduled retries and the operators' "retry now".
  */
 @Injectable()
@@ -78,7 +84,9 @@ export class BookWithSupplierHandler {
   private async apply(manager: EntityManager, reservation: Reservation, attempt: number, run: BookingRun): Promise<BookingOutcome> {
     const result = run.result;
     const supplier = reservation.supplierCode;
-    const wasPaid = reservation.status === ReservationStatus.PAID;
+    // Entering CONFIRMED_INTERNAL from either is what issues the first receipt.
+    const wasPaid = reservation.status === ReservationStatus.PAID || reservation.status === ReservationStatus.AUTHORIZED;
+    const wasConfirmedInternal = reservation.status === ReservationStatus.CONFIRMED_INTERNAL;
     const now = this.clock.now();
 
     // Another run got there first, or an operator refunded meanwhile: only a booking still
@@ -86,12 +94,17 @@ export class BookWithSupplierHandler {
     if (reservation.bookingRunAfter(attempt - 1) !== 'due') {
       if (result.outcome !== 'confirmed') return 'stale';
       const cause = `${supplier} confirmed ${result.confirmationNumber}`;
-      if (reservation.status === ReservationStatus.REFUNDED) {
-        if (!reservation.keepConfirmationAfterRefund(result.confirmationNumber, `${cause} after the refund: cancel the supplier booking`)) return 'stale';
+      if (reservation.status === ReservationStatus.REFUNDED || reservation.status === ReservationStatus.RELEASED) {
+        const after = reservation.status === ReservationStatus.REFUNDED ? 'the refund' : 'the hold was released';
+        if (!reservation.keepConfirmationAfterRefund(result.confirmationNumber, `${cause} after ${after}: cancel the supplier booking`)) return 'stale';
         await this.reservations.saveChanges(manager, reservation, now);
         return 'confirmed_after_refund';
       }
       if (!reservation.awaitsSupplier) return 'stale';
+      if (reservation.held) {
+        await this.captureHeld(manager, reservation, result.confirmationNumber, cause, now);
+        return 'capturing';
+      }
       const moved = reservation.confirmWithSupplier(result.confirmationNumber, cause);
       if (moved) await this.issueReceipt(manager, reservation);
       await this.reservations.saveChanges(manager, reservation, now);
@@ -102,12 +115,18 @@ export class BookWithSupplierHandler {
     let outcome: BookingOutcome;
     switch (result.outcome) {
       case 'confirmed':
+        if (reservation.held) {
+          await this.captureHeld(manager, reservation, result.confirmationNumber, `${supplier} confirmed ${result.confirmationNumber}`, now);
+          outcome = 'capturing';
+          break;
+        }
         reservation.confirmWithSupplier(result.confirmationNumber, `${supplier} confirmed ${result.confirmationNumber}`);
         outcome = 'confirmed';
         break;
       case 'rejected':
         reservation.rejectBySupplier(`${supplier} rejected: ${result.code} ${result.message}`.trim(), `${supplier} rejected the booking (${result.code})`, now);
-        outcome = 'rejected';
+        outcome = reservation.status === ReservationStatus.RELEASED ? 'released' : 'rejected';
+        if (outcome === 'released') await this.releaseHeld(manager, reservation, wasConfirmedInternal);
         break;
       case 'unavailable': {
         const retryAt = attempt < this.config.retry.maxAttempts ? new Date(now.getTime() + this.retryDelayMs(attempt, result.retryAfterMs)) : null;
@@ -126,7 +145,8 @@ export class BookWithSupplierHandler {
       }
     }
     // A receipt on entering CONFIRMED_INTERNAL or SUPPLIER_CONFIRMED (a new version on the latter).
-    if (wasPaid || reservation.status === ReservationStatus.SUPPLIER_CONFIRMED) await this.issueReceipt(manager, reservation);
+    const confirmedInternal = reservation.status === ReservationStatus.CONFIRMED_INTERNAL;
+    if ((wasPaid && confirmedInternal) || reservation.status === ReservationStatus.SUPPLIER_CONFIRMED) await this.issueReceipt(manager, reservation);
     await this.reservations.saveChanges(manager, reservation, now);
     return outcome;
   }
@@ -164,6 +184,28 @@ export class BookWithSupplierHandler {
   private retryDelayMs(attempt: number, retryAfterMs = 0): number {
     const ceiling = backoffCeilingMs(attempt, { baseMs: this.config.retry.baseSeconds * 1000, maxMs: this.config.retry.maxSeconds * 1000 });
     return Math.max(retryAfterMs, Math.round(ceiling / 2 + (Math.random() * ceiling) / 2));
+  }
+
+  /** The supplier booked a held reservation: keep its number, and capture the payment through the outbox. */
+  private async captureHeld(manager: EntityManager, reservation: Reservation, confirmationNumber: string, cause: string, now: Date): Promise<void> {
+    reservation.confirmHeldBooking(confirmationNumber, cause, now);
+    await this.outbox.enqueue(manager, {
+      type: CAPTURE_PAYMENT,
+      aggregateType: 'reservation',
+      aggregateId: reservation.code,
+      payload: { reservationCode: reservation.code },
+    });
+  }
+
+  /** A released hold is cancelled at Stripe; a receipt issued while it was held gets a version that says nothing was charged. */
+  private async releaseHeld(manager: EntityManager, reservation: Reservation, receiptIssued: boolean): Promise<void> {
+    await this.outbox.enqueue(manager, {
+      type: RELEASE_HOLD,
+      aggregateType: 'reservation',
+      aggregateId: reservation.code,
+      payload: { reservationCode: reservation.code },
+    });
+    if (receiptIssued) await this.issueReceipt(manager, reservation);
   }
 
   private issueReceipt(manager: EntityManager, reservation: Reservation): Promise<number> {

@@ -6,16 +6,28 @@ import { Reservation, ReservationsRepository, ReservationStatus } from '@app/res
 import { suppliersConfig, SuppliersConfig } from '../suppliers.config';
 
 /** Why a reservation is on the list: what the operator has to do differs. */
-export type MoneyAtRisk = 'paid_not_booked' | 'refund_outcome_unknown' | 'booked_after_refund';
+export type MoneyAtRisk =
+  | 'paid_not_booked'
+  | 'refund_outcome_unknown'
+  | 'booked_after_refund'
+  | 'capture_refused'
+  | 'booked_after_release'
+  | 'captured_after_release';
 
 export class UnsettledReservation {
   @ApiProperty({ example: 'K7M2Q9XD' }) reservation_code!: string;
-  @ApiProperty({ enum: [ReservationStatus.PAID, ReservationStatus.CONFIRMED_INTERNAL, ReservationStatus.REFUNDED] }) status!: ReservationStatus;
   @ApiProperty({
-    enum: ['paid_not_booked', 'refund_outcome_unknown', 'booked_after_refund'],
+    enum: [ReservationStatus.PAID, ReservationStatus.AUTHORIZED, ReservationStatus.CONFIRMED_INTERNAL, ReservationStatus.REFUNDED, ReservationStatus.RELEASED],
+  })
+  status!: ReservationStatus;
+  @ApiProperty({
+    enum: ['paid_not_booked', 'refund_outcome_unknown', 'booked_after_refund', 'capture_refused', 'booked_after_release', 'captured_after_release'],
     description:
       'paid_not_booked: book it or refund it; refund_outcome_unknown: Stripe\'s answer was lost, the outbox settles it (repeating the refund is safe); ' +
-      'booked_after_refund: the customer has their money back and the supplier holds a booking: cancel the supplier booking',
+      'booked_after_refund: the customer has their money back and the supplier holds a booking: cancel the supplier booking; ' +
+      'capture_refused: the supplier booked a held reservation and Stripe refused the capture (the hold expired or was cancelled): cancel the supplier booking or charge again; ' +
+      'booked_after_release: the hold went back to the customer and the supplier booked all the same: cancel the supplier booking; ' +
+      'captured_after_release: the hold was released (nothing to book) yet Stripe captured the payment: refund it',
   })
   problem!: MoneyAtRisk;
   @ApiProperty({ example: 'HERTZ' }) supplier_code!: string;
@@ -102,5 +114,7 @@ export class MoneySafetyCheck implements OnApplicationBootstrap {
 
 function problemOf(reservation: Reservation): MoneyAtRisk {
   if (reservation.status === ReservationStatus.REFUNDED) return 'booked_after_refund';
+  if (reservation.status === ReservationStatus.RELEASED) return reservation.supplierConfirmation ? 'booked_after_release' : 'captured_after_release';
+  if (reservation.captureLastError) return 'capture_refused';
   return reservation.refundState === 'UNKNOWN' ? 'refund_outcome_unknown' : 'paid_not_booked';
 }

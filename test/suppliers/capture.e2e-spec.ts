@@ -1,0 +1,342 @@
+import { ExpireUnpaidReservationsJob } from '@app/payments';
+import { Receipt, ReceiptContent } from '@app/receipts';
+import { Reservation, ReservationStatus, ReservationStatusHistory } from '@app/reservations';
+import {
+  CAPTURE_PAYMENT,
+  captureKeyOf,
+  HoldDeadlineJob,
+  ISSUE_RECEIPT,
+  RELEASE_HOLD,
+} from '@app/supplier-booking';
+import { DATABASE_KINDS } from '../support/test-database';
+import { startSupplierFixture, SupplierFixture } from './supplier-fixture';
+
+/**
+ * PAYMENT_CAPTURE=after_supplier_confirmation end to end, over real HTTP: the Stripe sandbox
+ * holds the money, the supplier simulators book, and the product captures only what was booked.
+ */
+/** Every version of a reservation's receipt: `version:supplier status:payment status`. */
+async function receiptsOf(f: SupplierFixture, code: string): Promise<string[]> {
+  const rows = await f.t.dataSource
+    .getRepository(Receipt)
+    .find({ where: { reservationCode: code }, order: { version: 'ASC' } });
+  return rows.map(
+    (receipt) =>
+      `${receipt.version}:${receipt.supplierStatus}:${(JSON.parse(receipt.content) as ReceiptContent).payment_status}`,
+  );
+}
+
+describe.each(DATABASE_KINDS)('authorize, book, then capture on %s', (kind) => {
+  let f: SupplierFixture;
+
+  beforeAll(async () => {
+    f = await startSupplierFixture(kind, {
+      PAYMENT_CAPTURE: 'after_supplier_confirmation',
+      SUPPLIER_RETRY_BASE_SECONDS: '60',
+    });
+  });
+  afterAll(async () => {
+    await f.close();
+  });
+  beforeEach(() => {
+    for (const simulator of Object.values(f.simulators)) simulator.setFaults({});
+    f.sandbox.clearFaults();
+  });
+
+  const history = async (code: string) => {
+    const reservation = await f.reservation(code);
+    const rows = await f.t.dataSource
+      .getRepository(ReservationStatusHistory)
+      .find({ where: { reservationId: reservation.id }, order: { id: 'ASC' } });
+    return rows.map((row) => `${row.fromStatus}->${row.toStatus}: ${row.cause}`);
+  };
+  const receipts = (code: string) => receiptsOf(f, code);
+  const intentOf = (reservation: Reservation) => f.sandbox.paymentIntent(reservation.paymentIntentId!)!;
+  const eventsAtStripe = (reservation: Reservation, type: string) =>
+    f.sandbox
+      .events()
+      .filter(
+        (event) =>
+          event.type === type &&
+          (event.data.object as { id?: string; payment_intent?: string }).id === reservation.paymentIntentId,
+      );
+
+  it('holds the money, books, then captures it exactly once: SUPPLIER_CONFIRMED, payment succeeded', async () => {
+    const code = await f.reserveAndPay();
+    await f.settle();
+
+    const reservation = await f.reservation(code);
+    expect(reservation).toMatchObject({
+      status: ReservationStatus.SUPPLIER_CONFIRMED,
+      captureMethod: 'manual',
+      needsAttention: false,
+    });
+    expect(reservation.supplierConfirmation).toBe(f.simulators.HERTZ.bookings().get(code));
+    expect(reservation.authorizedAt).toEqual(expect.any(Date));
+    expect(reservation.capturedAt!.getTime()).toBeGreaterThanOrEqual(reservation.authorizedAt!.getTime());
+    expect((await f.lookup(code)).progress).toEqual({
+      code: 'issued',
+      payment: 'succeeded',
+      supplier: 'confirmed',
+    });
+    // Captured once, after the booking: the hold, then the supplier's booking, then the capture.
+    const intent = intentOf(reservation);
+    expect(intent).toMatchObject({
+      status: 'succeeded',
+      capture_method: 'manual',
+      amount_received: reservation.amount,
+    });
+    expect(eventsAtStripe(reservation, 'payment_intent.succeeded')).toHaveLength(1);
+    const moves = (await history(code)).map((line) => line.split(':')[0]);
+    expect(moves).toEqual([
+      'null->CREATED',
+      'CREATED->PAYMENT_IN_PROGRESS',
+      'PAYMENT_IN_PROGRESS->AUTHORIZED',
+      'AUTHORIZED->AUTHORIZED',
+      'AUTHORIZED->SUPPLIER_CONFIRMED',
+    ]);
+    expect(await f.events(CAPTURE_PAYMENT, code)).toHaveLength(1);
+    expect(await f.events(ISSUE_RECEIPT, code)).toHaveLength(1);
+    expect(await receipts(code)).toEqual(['1:confirmed:charged']);
+  });
+
+  it('a supplier refusal cancels the hold and never captures: RELEASED, nothing charged, nothing to refund', async () => {
+    const capturesBefore = f.sandbox.calls('capture_payment_intent');
+    f.simulators.HERTZ.setFaults({ rejectionRate: 1 });
+    const code = await f.reserveAndPay();
+    await f.settle();
+
+    const reservation = await f.reservation(code);
+    expect(reservation).toMatchObject({
+      status: ReservationStatus.RELEASED,
+      needsAttention: false,
+      capturedAt: null,
+    });
+    expect(reservation.releasedAt).toEqual(expect.any(Date));
+    expect(reservation.paymentIntentCanceledAt).toEqual(expect.any(Date));
+    expect((await f.lookup(code)).progress).toEqual({
+      code: 'issued',
+      payment: 'released',
+      supplier: 'rejected',
+    });
+    expect(intentOf(reservation)).toMatchObject({ status: 'canceled', amount_received: 0 });
+    expect(f.sandbox.calls('capture_payment_intent')).toBe(capturesBefore);
+    expect(
+      f.sandbox.refunds().filter((refund) => refund.payment_intent === reservation.paymentIntentId),
+    ).toHaveLength(0);
+    expect(await f.events(RELEASE_HOLD, code)).toHaveLength(1);
+    // Released straight from AUTHORIZED: no receipt had been issued, so none says anything.
+    expect(await f.events(ISSUE_RECEIPT, code)).toHaveLength(0);
+  });
+
+  it('a supplier outage keeps the hold (CONFIRMED_INTERNAL, payment authorized); the retry books and captures', async () => {
+    f.simulators.HERTZ.setFaults({ errorRate: 1 });
+    const code = await f.reserveAndPay();
+    await f.settle();
+
+    const deferred = await f.reservation(code);
+    expect(deferred).toMatchObject({
+      status: ReservationStatus.CONFIRMED_INTERNAL,
+      capturedAt: null,
+      captureRequestedAt: null,
+    });
+    expect(deferred.progress).toEqual({ code: 'issued', payment: 'authorized', supplier: 'retrying' });
+    expect(intentOf(deferred).status).toBe('requires_capture');
+    expect(await f.events(ISSUE_RECEIPT, code)).toHaveLength(1);
+
+    f.simulators.HERTZ.setFaults({});
+    await f.drainNow();
+    await f.settle();
+    const confirmed = await f.reservation(code);
+    expect(confirmed).toMatchObject({ status: ReservationStatus.SUPPLIER_CONFIRMED, supplierAttempts: 2 });
+    expect(confirmed.progress).toEqual({ code: 'issued', payment: 'succeeded', supplier: 'confirmed' });
+    expect(intentOf(confirmed)).toMatchObject({ status: 'succeeded', amount_received: confirmed.amount });
+    expect(eventsAtStripe(confirmed, 'payment_intent.succeeded')).toHaveLength(1);
+    expect((await history(code)).map((line) => line.split(':')[0])).toEqual(
+      expect.arrayContaining(['AUTHORIZED->CONFIRMED_INTERNAL', 'CONFIRMED_INTERNAL->SUPPLIER_CONFIRMED']),
+    );
+    // The first receipt said the money was held; the second, once captured, that it was charged.
+    expect(await receipts(code)).toEqual(['1:pending:held', '2:confirmed:charged']);
+  });
+
+  it('a hold kept through an outage, then refused: the receipt that said "held" gets a version that says nothing was charged', async () => {
+    f.simulators.HERTZ.setFaults({ errorRate: 1 });
+    const code = await f.reserveAndPay();
+    await f.settle();
+    expect(await receipts(code)).toEqual(['1:pending:held']);
+
+    f.simulators.HERTZ.setFaults({ rejectionRate: 1 });
+    await f.drainNow();
+    await f.settle();
+    const released = await f.reservation(code);
+    expect(released).toMatchObject({
+      status: ReservationStatus.RELEASED,
+      capturedAt: null,
+      needsAttention: false,
+    });
+    expect(intentOf(released).status).toBe('canceled');
+    expect(await receipts(code)).toEqual(['1:pending:held', '2:released:not_charged']);
+    const receipt = await f.t.dataSource
+      .getRepository(Receipt)
+      .findOneByOrFail({ reservationCode: code, version: 2 });
+    expect((JSON.parse(receipt.content) as ReceiptContent).supplier_note).toMatch(/nothing was charged/);
+  });
+
+  it('the expiry of an unpaid reservation meets a hold whose webhook was lost: the hold wins, it is booked and captured', async () => {
+    const created = await f.reserve();
+    const code = created.reservation_code;
+    await f.sandbox.succeed(created.payment!.payment_intent_id, { deliver: false });
+    await f.t.dataSource
+      .getRepository(Reservation)
+      .update({ code }, { createdAt: new Date(Date.now() - 31 * 60_000) });
+
+    expect(
+      await f.t.app.get(ExpireUnpaidReservationsJob).expire(code, new Date(Date.now() - 30 * 60_000)),
+    ).toBe(true);
+    await f.settle();
+
+    const reservation = await f.reservation(code);
+    expect(reservation.status).toBe(ReservationStatus.SUPPLIER_CONFIRMED);
+    expect(intentOf(reservation)).toMatchObject({ status: 'succeeded', amount_received: reservation.amount });
+    expect((await history(code)).map((line) => line.split(':')[0])).toEqual(
+      expect.arrayContaining([
+        'PAYMENT_IN_PROGRESS->EXPIRED',
+        'EXPIRED->AUTHORIZED',
+        'AUTHORIZED->SUPPLIER_CONFIRMED',
+      ]),
+    );
+  });
+
+  it('a capture whose answer is lost after Stripe captured is repeated with the same key: captured once', async () => {
+    const capturesBefore = f.sandbox.calls('capture_payment_intent');
+    f.sandbox.injectFault({ operation: 'capture_payment_intent', mode: 'commit_then_timeout', count: 1 });
+    const code = await f.reserveAndPay();
+    await f.settle();
+    // The first answer never came: the outbox tries again later; make it due now.
+    await f.drainNow();
+    await f.settle();
+
+    const reservation = await f.reservation(code);
+    expect(reservation.status).toBe(ReservationStatus.SUPPLIER_CONFIRMED);
+    expect(f.sandbox.calls('capture_payment_intent') - capturesBefore).toBeGreaterThanOrEqual(2);
+    expect(intentOf(reservation)).toMatchObject({ status: 'succeeded', amount_received: reservation.amount });
+    expect(eventsAtStripe(reservation, 'payment_intent.succeeded')).toHaveLength(1);
+    const [capture] = await f.events(CAPTURE_PAYMENT, code);
+    expect(capture.attempts).toBeGreaterThanOrEqual(2);
+    expect(captureKeyOf(code)).toBe(`reservation-${code}-capture`);
+  });
+
+  it('a capture Stripe refuses after the supplier booked (the hold expired, its webhook late) is flagged and listed by the money-safety check', async () => {
+    const release = f.simulators.HERTZ.pause();
+    let code: string;
+    try {
+      code = await f.reserveAndPay();
+      // While the supplier works on it, the hold expires at Stripe; its webhook is late.
+      const reservation = await f.reservation(code);
+      await f.sandbox.expireAuthorization(reservation.paymentIntentId!, { deliver: false });
+    } finally {
+      release();
+    }
+    await f.settle();
+
+    const flagged = await f.reservation(code!);
+    expect(flagged).toMatchObject({
+      status: ReservationStatus.AUTHORIZED,
+      needsAttention: true,
+      capturedAt: null,
+    });
+    expect(flagged.supplierConfirmation).toBe(f.simulators.HERTZ.bookings().get(code!));
+    expect(flagged.captureLastError).toMatch(/canceled/);
+    expect(flagged.progress).toEqual({ code: 'issued', payment: 'authorized', supplier: 'confirmed' });
+    const safety = await f.admin('get', '/money-safety?older_than_minutes=0').expect(200);
+    expect(safety.body.reservations).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ reservation_code: code!, problem: 'capture_refused' }),
+      ]),
+    );
+  });
+});
+
+/**
+ * PAYMENT_CAPTURE_DEADLINE_POLICY, both ways, for a hold the supplier cannot book yet, with the
+ * default margin (12 hours) and a hold that ends in 11: the job acts on its first run.
+ */
+describe.each(DATABASE_KINDS)('the hold deadline on %s', (kind) => {
+  /** A fixture with the policy; a reservation held through a supplier outage, its deadline in 11 hours. */
+  const heldNearDeadline = async (policy: 'capture' | 'release') => {
+    const f = await startSupplierFixture(kind, {
+      PAYMENT_CAPTURE: 'after_supplier_confirmation',
+      PAYMENT_CAPTURE_DEADLINE_POLICY: policy,
+      SUPPLIER_RETRY_BASE_SECONDS: '60',
+    });
+    f.simulators.HERTZ.setFaults({ errorRate: 1 });
+    const deadline = Math.floor(Date.now() / 1000) + 11 * 3600;
+    const code = await f.reserveAndPay('HERTZ', { capture_before: deadline });
+    await f.settle();
+    expect(await f.reservation(code)).toMatchObject({
+      status: ReservationStatus.CONFIRMED_INTERNAL,
+      captureBefore: null,
+    });
+    return { f, code, deadline, capturesBefore: f.sandbox.calls('capture_payment_intent') };
+  };
+
+  it('capture: learns the deadline from the charge, takes the money before it, and booking goes on', async () => {
+    const { f, code, deadline, capturesBefore } = await heldNearDeadline('capture');
+    try {
+      expect(await f.t.app.get(HoldDeadlineJob).run()).toEqual({ learnt: 1, captured: 1, released: 0 });
+      await f.settle();
+      const captured = await f.reservation(code);
+      expect(captured).toMatchObject({
+        status: ReservationStatus.CONFIRMED_INTERNAL,
+        captureRequestedAt: expect.any(Date),
+        capturedAt: expect.any(Date),
+      });
+      expect(captured.captureBefore).toEqual(new Date(deadline * 1000));
+      expect(captured.progress).toEqual({ code: 'issued', payment: 'succeeded', supplier: 'retrying' });
+      expect(f.sandbox.paymentIntent(captured.paymentIntentId!)).toMatchObject({
+        status: 'succeeded',
+        amount_received: captured.amount,
+      });
+      // A second run finds nothing left to decide.
+      expect(await f.t.app.get(HoldDeadlineJob).run()).toEqual({ learnt: 0, captured: 0, released: 0 });
+
+      // Booking goes on; today's refund path stays the fallback.
+      f.simulators.HERTZ.setFaults({});
+      await f.drainNow();
+      await f.settle();
+      expect((await f.reservation(code)).status).toBe(ReservationStatus.SUPPLIER_CONFIRMED);
+      expect(f.sandbox.calls('capture_payment_intent') - capturesBefore).toBe(1);
+      // Held, then charged while still pending with the supplier, then confirmed.
+      expect(await receiptsOf(f, code)).toEqual([
+        '1:pending:held',
+        '2:pending:charged',
+        '3:confirmed:charged',
+      ]);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('release: learns the deadline, gives the hold back before it: RELEASED, nothing charged', async () => {
+    const { f, code, deadline, capturesBefore } = await heldNearDeadline('release');
+    try {
+      expect(await f.t.app.get(HoldDeadlineJob).run()).toEqual({ learnt: 1, captured: 0, released: 1 });
+      await f.settle();
+      const released = await f.reservation(code);
+      expect(released).toMatchObject({
+        status: ReservationStatus.RELEASED,
+        capturedAt: null,
+        releasedAt: expect.any(Date),
+      });
+      expect(released.captureBefore).toEqual(new Date(deadline * 1000));
+      expect(released.progress.payment).toBe('released');
+      expect(f.sandbox.paymentIntent(released.paymentIntentId!)!.status).toBe('canceled');
+      expect(f.sandbox.calls('capture_payment_intent')).toBe(capturesBefore);
+      // The receipt issued while it was held gets a version that says nothing was charged.
+      expect(await receiptsOf(f, code)).toEqual(['1:pending:held', '2:released:not_charged']);
+      expect(await f.t.app.get(HoldDeadlineJob).run()).toEqual({ learnt: 0, captured: 0, released: 0 });
+    } finally {
+      await f.close();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { SandboxHarness } from './sandbox-harness';
+import { SandboxHarness } from './sandbox.harness';
 
 /** What a support agent does in the Stripe Dashboard, seen by the product only through webhooks. */
 describe('Stripe sandbox: the Dashboard', () => {

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { SandboxHarness } from './sandbox-harness';
+import { SandboxHarness } from './sandbox.harness';
 
 const WEEK = 7 * 24 * 60 * 60;
 const now = () => Math.floor(Date.now() / 1000);

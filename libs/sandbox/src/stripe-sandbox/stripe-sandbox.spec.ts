@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { SandboxHarness, SPEC_WEBHOOK_SECRET } from './sandbox-harness';
+import { SandboxHarness, SPEC_WEBHOOK_SECRET } from './sandbox.harness';
 
 /** The sandbox as the official SDK sees it, over real HTTP. */
 describe('Stripe sandbox', () => {

@@ -71,11 +71,8 @@ export class ReservationsRepository {
   ) {}
 
   /** Hand-written SQL: the webhook and the booking handlers read a reservation per event. */
-  async findByCode(code: string, manager: EntityManager = this.reservations.manager): Promise<Reservation | null> {
-    const rows = (await manager.query(`${reservationSql.selectAll(manager)} WHERE ${reservationSql.column(manager, 'code')} = ?`, [
-      code,
-    ])) as Record<string, unknown>[];
-    return rows.length > 0 ? reservationSql.hydrate(manager, rows[0]) : null;
+  findByCode(code: string, manager: EntityManager = this.reservations.manager): Promise<Reservation | null> {
+    return this.selectByCode(code, manager, '');
   }
 
   /**
@@ -83,8 +80,11 @@ export class ReservationsRepository {
    * the embedded SQLite has a single writer, which serialises as much): for work that must not
    * interleave with a status change, such as issuing a receipt.
    */
-  async findByCodeForUpdate(code: string, manager: EntityManager): Promise<Reservation | null> {
-    const lock = manager.connection.options.type === 'better-sqlite3' ? '' : ' FOR UPDATE';
+  findByCodeForUpdate(code: string, manager: EntityManager): Promise<Reservation | null> {
+    return this.selectByCode(code, manager, manager.connection.options.type === 'better-sqlite3' ? '' : ' FOR UPDATE');
+  }
+
+  private async selectByCode(code: string, manager: EntityManager, lock: string): Promise<Reservation | null> {
     const rows = (await manager.query(`${reservationSql.selectAll(manager)} WHERE ${reservationSql.column(manager, 'code')} = ?${lock}`, [
       code,
     ])) as Record<string, unknown>[];

@@ -11,6 +11,11 @@ export const CAPTURE_PAYMENT = 'CAPTURE_PAYMENT';
 /** A hold given up (the supplier refused, or the deadline policy `release`): cancel it at Stripe. */
 export const RELEASE_HOLD = 'RELEASE_HOLD';
 
+/** An outbox event of one reservation that carries only its code (what the hold's events need). */
+export function reservationEvent(type: string, reservationCode: string) {
+  return { type, aggregateType: 'reservation', aggregateId: reservationCode, payload: { reservationCode } };
+}
+
 export interface BookingEventPayload {
   reservationCode: string;
   /** For retries: the run count when it was scheduled; a newer run makes it stale. */

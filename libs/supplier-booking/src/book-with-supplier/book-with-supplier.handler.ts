@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
 import { backoffCeilingMs, Outbox } from '@app/outbox';
 import { Reservation, ReservationsRepository, ReservationStatus } from '@app/reservations';
-import { CAPTURE_PAYMENT, ISSUE_RECEIPT, RELEASE_HOLD, RETRY_SUPPLIER_BOOKING } from '../booking-events';
+import { CAPTURE_PAYMENT, ISSUE_RECEIPT, RELEASE_HOLD, reservationEvent, RETRY_SUPPLIER_BOOKING } from '../booking-events';
 import { BookingRun, SupplierBookingClient } from '../supplier-booking.client';
 import { SupplierBookingRequest } from '../supplier-gateway';
 import { SupplierRequestsRepository } from '../supplier-requests.repository';
@@ -189,22 +189,12 @@ export class BookWithSupplierHandler {
   /** The supplier booked a held reservation: keep its number, and capture the payment through the outbox. */
   private async captureHeld(manager: EntityManager, reservation: Reservation, confirmationNumber: string, cause: string, now: Date): Promise<void> {
     reservation.confirmHeldBooking(confirmationNumber, cause, now);
-    await this.outbox.enqueue(manager, {
-      type: CAPTURE_PAYMENT,
-      aggregateType: 'reservation',
-      aggregateId: reservation.code,
-      payload: { reservationCode: reservation.code },
-    });
+    await this.outbox.enqueue(manager, reservationEvent(CAPTURE_PAYMENT, reservation.code));
   }
 
   /** A released hold is cancelled at Stripe; a receipt issued while it was held gets a version that says nothing was charged. */
   private async releaseHeld(manager: EntityManager, reservation: Reservation, receiptIssued: boolean): Promise<void> {
-    await this.outbox.enqueue(manager, {
-      type: RELEASE_HOLD,
-      aggregateType: 'reservation',
-      aggregateId: reservation.code,
-      payload: { reservationCode: reservation.code },
-    });
+    await this.outbox.enqueue(manager, reservationEvent(RELEASE_HOLD, reservation.code));
     if (receiptIssued) await this.issueReceipt(manager, reservation);
   }
 

@@ -4,7 +4,7 @@ import { BackgroundConfig, backgroundConfig, Clock, registerInterval, retryLostR
 import { Outbox } from '@app/outbox';
 import { PaymentGateway, paymentsConfig, PaymentsConfig } from '@app/payments';
 import { Reservation, ReservationsRepository } from '@app/reservations';
-import { CAPTURE_PAYMENT, ISSUE_RECEIPT, RELEASE_HOLD } from '../booking-events';
+import { CAPTURE_PAYMENT, ISSUE_RECEIPT, RELEASE_HOLD, reservationEvent } from '../booking-events';
 
 const BATCH = 100;
 
@@ -74,11 +74,10 @@ export class HoldDeadlineJob implements OnApplicationBootstrap {
         let decided: 'capture' | 'release' | 'none' = 'none';
         if (due) decided = this.config.capture.deadlinePolicy === 'release' ? this.release(reservation, now) : this.capture(reservation, now);
         if (decided === 'none' && !learnt) return 'none';
-        const event = (type: string) => ({ type, aggregateType: 'reservation', aggregateId: code, payload: { reservationCode: code } });
-        if (decided === 'capture') await this.outbox.enqueue(manager, event(CAPTURE_PAYMENT));
+        if (decided === 'capture') await this.outbox.enqueue(manager, reservationEvent(CAPTURE_PAYMENT, code));
         if (decided === 'release') {
-          await this.outbox.enqueue(manager, event(RELEASE_HOLD));
-          await this.outbox.enqueue(manager, { ...event(ISSUE_RECEIPT), parkUntilHandled: true });
+          await this.outbox.enqueue(manager, reservationEvent(RELEASE_HOLD, code));
+          await this.outbox.enqueue(manager, { ...reservationEvent(ISSUE_RECEIPT, code), parkUntilHandled: true });
         }
         await this.reservations.saveChanges(manager, reservation, now);
         return decided;

@@ -4,7 +4,7 @@ import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
 import { NonRetryableOutboxError, Outbox, OutboxEventHandler, OutboxHandler, OutboxMessage } from '@app/outbox';
 import { PaymentGateway, PaymentGatewayRejectedError, PaymentIntentSnapshot } from '@app/payments';
 import { Reservation, ReservationsRepository, ReservationStatus } from '@app/reservations';
-import { BookingEventPayload, CAPTURE_PAYMENT, ISSUE_RECEIPT, RELEASE_HOLD } from '../booking-events';
+import { BookingEventPayload, CAPTURE_PAYMENT, ISSUE_RECEIPT, RELEASE_HOLD, reservationEvent } from '../booking-events';
 
 /** One capture per reservation: the same key, however often it is tried (a lost answer is repeated, never doubled). */
 export function captureKeyOf(reservationCode: string): string {
@@ -82,7 +82,7 @@ export class CapturePaymentHandler {
    * booking (its receipt said "held"); a hold released (refused before booking) is cancelled at Stripe.
    */
   private async followUp(manager: EntityManager, reservation: Reservation): Promise<void> {
-    const event = (type: string) => ({ type, aggregateType: 'reservation', aggregateId: reservation.code, payload: { reservationCode: reservation.code } });
+    const event = (type: string) => reservationEvent(type, reservation.code);
     if (reservation.status === ReservationStatus.SUPPLIER_CONFIRMED || reservation.status === ReservationStatus.CONFIRMED_INTERNAL) {
       // The receipts slice handles it; a process without that slice (the CLI) may still enqueue it.
       await this.outbox.enqueue(manager, { ...event(ISSUE_RECEIPT), parkUntilHandled: true });

@@ -8,6 +8,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { StripeSandbox } from '@app/sandbox';
 import { aCreateBody, aKey } from '../support/builders';
+import { freePort } from '../support/smtp-server';
 import { startTestApp, TestApp } from '../support/test-app';
 import { HEAVY_TEST_TIMEOUT_MS, waitForProcess, waitUntil } from '../support/wait-for-progress';
 
@@ -29,7 +30,12 @@ describe('a create in two commits (MySQL)', () => {
     const { url } = await sandbox.start();
     // Nothing running by itself: every statement sent during a request is the request's.
     t = await startTestApp('mysql', {
-      env: { STRIPE_API_BASE: url, STRIPE_TIMEOUT_MS: '3000', OUTBOX_ENABLED: 'false', PAYMENT_JOBS_INTERVAL_MS: '3600000' },
+      env: {
+        STRIPE_API_BASE: url,
+        STRIPE_TIMEOUT_MS: '3000',
+        OUTBOX_ENABLED: 'false',
+        PAYMENT_JOBS_INTERVAL_MS: '3600000',
+      },
     });
     const scheduler = t.app.get(SchedulerRegistry);
     for (const name of scheduler.getIntervals()) scheduler.deleteInterval(name);
@@ -48,8 +54,10 @@ describe('a create in two commits (MySQL)', () => {
     await post(aCreateBody(), aKey()).expect(202);
   });
 
-  const post = (body: object, key: string) => request(t.server).post('/api/v1/reservations').set('Idempotency-Key', key).send(body);
-  const count = async (sql: string, parameters: unknown[] = []) => Number((await t.dataSource.query(sql, parameters))[0].n);
+  const post = (body: object, key: string) =>
+    request(t.server).post('/api/v1/reservations').set('Idempotency-Key', key).send(body);
+  const count = async (sql: string, parameters: unknown[] = []) =>
+    Number((await t.dataSource.query(sql, parameters))[0].n);
   /** Runs `work` and returns the statements sent meanwhile, by kind and table, and the commits among them. */
   const counted = async (work: () => Promise<unknown>) => {
     recorder.start();
@@ -113,7 +121,12 @@ describe('a create in two commits (MySQL)', () => {
       const replay = await post(aCreateBody(), key).expect(202);
       expect(replay.headers['idempotent-replayed']).toBe('true');
     });
-    expect(statements).toEqual(['START TRANSACTION', 'INSERT INTO `idempotency_keys`', 'ROLLBACK', 'SELECT FROM `idempotency_keys`']);
+    expect(statements).toEqual([
+      'START TRANSACTION',
+      'INSERT INTO `idempotency_keys`',
+      'ROLLBACK',
+      'SELECT FROM `idempotency_keys`',
+    ]);
     expect(durableCommits).toBe(0);
   });
 
@@ -125,14 +138,22 @@ describe('a create in two commits (MySQL)', () => {
     });
     expect(statements).toEqual(['SELECT FROM `idempotency_keys`']);
     expect(durableCommits).toBe(0);
-    expect(await count('SELECT COUNT(*) AS n FROM idempotency_keys WHERE idempotency_key = ?', [key])).toBe(0);
+    expect(await count('SELECT COUNT(*) AS n FROM idempotency_keys WHERE idempotency_key = ?', [key])).toBe(
+      0,
+    );
   });
 
   it('answers 409 at once to a retry while the first request is between its commits (Stripe slow), then replays its answer', async () => {
     sandbox.injectFault({ operation: 'create_payment_intent', mode: 'timeout', count: 1 });
     const key = aKey();
     const first = post(aCreateBody(), key).then((response) => response);
-    await waitUntil(async () => (await count(`SELECT COUNT(*) AS n FROM idempotency_keys WHERE idempotency_key = ? AND state = 'IN_FLIGHT'`, [key])) === 1);
+    await waitUntil(
+      async () =>
+        (await count(
+          `SELECT COUNT(*) AS n FROM idempotency_keys WHERE idempotency_key = ? AND state = 'IN_FLIGHT'`,
+          [key],
+        )) === 1,
+    );
     const retry = await post(aCreateBody(), key).expect(409);
     expect(retry.headers['retry-after']).toBe('1');
     expect(retry.body.code).toBe('IDEMPOTENCY.REQUEST_IN_FLIGHT');
@@ -157,7 +178,8 @@ describe('a create in two commits (MySQL)', () => {
       apis = await Promise.all([0, 1].map((index) => startApi(index, t.database.url, stripeBase)));
     }, HEAVY_TEST_TIMEOUT_MS);
     afterAll(async () => {
-      for (const api of apis ?? []) if (api.process.exitCode === null && api.process.signalCode === null) api.process.kill('SIGKILL');
+      for (const api of apis ?? [])
+        if (api.process.exitCode === null && api.process.signalCode === null) api.process.kill('SIGKILL');
       stripe.closeAllConnections();
       await new Promise((resolve) => stripe.close(resolve));
     });
@@ -165,31 +187,49 @@ describe('a create in two commits (MySQL)', () => {
     it('between the commits: the key stays IN_FLIGHT (409), then a retry takes it over and completes the same reservation', async () => {
       const [api] = apis;
       const key = aKey();
-      const cut = request(api.base).post('/api/v1/reservations').set('Idempotency-Key', key).send(aCreateBody()).then(
-        () => 'answered',
-        () => 'cut',
-      );
+      const cut = request(api.base)
+        .post('/api/v1/reservations')
+        .set('Idempotency-Key', key)
+        .send(aCreateBody())
+        .then(
+          () => 'answered',
+          () => 'cut',
+        );
       // Its call to Stripe comes after the first commit: the reservation and the key are in.
       await waitUntil(() => arrived.length === 1);
       await kill(api);
       expect(await cut).toBe('cut');
-      const [reservation] = await t.dataSource.query('SELECT code, status FROM reservations WHERE idempotency_key = ?', [key]);
+      const [reservation] = await t.dataSource.query(
+        'SELECT code, status FROM reservations WHERE idempotency_key = ?',
+        [key],
+      );
       expect(reservation.status).toBe('CREATED');
-      expect(await count(`SELECT COUNT(*) AS n FROM idempotency_keys WHERE idempotency_key = ? AND state = 'IN_FLIGHT'`, [key])).toBe(1);
+      expect(
+        await count(
+          `SELECT COUNT(*) AS n FROM idempotency_keys WHERE idempotency_key = ? AND state = 'IN_FLIGHT'`,
+          [key],
+        ),
+      ).toBe(1);
 
       // Its lock (IDEMPOTENCY_LOCK_SECONDS=4 there) has not run out: the request may still be alive.
       expect((await post(aCreateBody(), key).expect(409)).body.code).toBe('IDEMPOTENCY.REQUEST_IN_FLIGHT');
       let retried!: request.Response;
-      await waitUntil(async () => {
-        retried = await post(aCreateBody(), key);
-        return retried.status !== 409;
-      }, undefined, 250);
+      await waitUntil(
+        async () => {
+          retried = await post(aCreateBody(), key);
+          return retried.status !== 409;
+        },
+        undefined,
+        250,
+      );
       expect(retried.status).toBe(202);
       expect(retried.headers['idempotent-replayed']).toBeUndefined();
       expect(retried.body.reservation_code).toBe(reservation.code);
       expect(retried.body.status).toBe('PAYMENT_IN_PROGRESS');
       expect(await count('SELECT COUNT(*) AS n FROM reservations WHERE idempotency_key = ?', [key])).toBe(1);
-      expect(sandbox.paymentIntents().filter((intent) => intent.metadata.reservation_code === reservation.code)).toHaveLength(1);
+      expect(
+        sandbox.paymentIntents().filter((intent) => intent.metadata.reservation_code === reservation.code),
+      ).toHaveLength(1);
       const replay = await post(aCreateBody(), key).expect(202);
       expect(replay.headers['idempotent-replayed']).toBe('true');
       expect(replay.body).toEqual(retried.body);
@@ -204,10 +244,14 @@ describe('a create in two commits (MySQL)', () => {
       try {
         await blocker.query("SELECT code FROM suppliers WHERE code = 'HERTZ' FOR UPDATE");
         const key = aKey();
-        const cut = request(api.base).post('/api/v1/reservations').set('Idempotency-Key', key).send(aCreateBody()).then(
-          () => 'answered',
-          () => 'cut',
-        );
+        const cut = request(api.base)
+          .post('/api/v1/reservations')
+          .set('Idempotency-Key', key)
+          .send(aCreateBody())
+          .then(
+            () => 'answered',
+            () => 'cut',
+          );
         await waitUntil(
           async () =>
             (await count(
@@ -221,9 +265,14 @@ describe('a create in two commits (MySQL)', () => {
 
         const retried = await post(aCreateBody(), key).expect(202);
         expect(retried.headers['idempotent-replayed']).toBeUndefined();
-        const [reservation] = await t.dataSource.query('SELECT code FROM reservations WHERE idempotency_key = ?', [key]);
+        const [reservation] = await t.dataSource.query(
+          'SELECT code FROM reservations WHERE idempotency_key = ?',
+          [key],
+        );
         expect(retried.body.reservation_code).toBe(reservation.code);
-        expect(await count('SELECT COUNT(*) AS n FROM reservations WHERE idempotency_key = ?', [key])).toBe(1);
+        expect(await count('SELECT COUNT(*) AS n FROM reservations WHERE idempotency_key = ?', [key])).toBe(
+          1,
+        );
       } finally {
         await blocker.end();
       }
@@ -237,30 +286,57 @@ interface Api {
   output: () => string;
 }
 
-/** The API as its own process on the test's database (migrated and seeded already), its Stripe at `stripeBase`. */
+/**
+ * The API as its own process on the test's database (migrated and seeded already), its Stripe at
+ * `stripeBase`, on a port the kernel just handed out. Another process of the machine may take
+ * that port before the API binds it (the range is the kernel's ephemeral one): then it starts
+ * again on another, a few times at most.
+ */
 async function startApi(index: number, databaseUrl: string, stripeBase: string): Promise<Api> {
-  const port = 39_000 + ((process.pid * 2 + index) % 1000);
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      DATABASE_MIGRATE_ON_START: 'false',
-      DATABASE_SEED_ON_START: 'false',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      OUTBOX_ENABLED: 'false',
-      STRIPE_API_BASE: stripeBase,
-      STRIPE_TIMEOUT_MS: '60000',
-      IDEMPOTENCY_LOCK_SECONDS: '4',
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startApiOn(await freePort(), index, databaseUrl, stripeBase);
+    } catch (error) {
+      if (attempt >= 3 || !String((error as Error).message).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startApiOn(
+  port: number,
+  index: number,
+  databaseUrl: string,
+  stripeBase: string,
+): Promise<Api> {
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        DATABASE_MIGRATE_ON_START: 'false',
+        DATABASE_SEED_ON_START: 'false',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        OUTBOX_ENABLED: 'false',
+        STRIPE_API_BASE: stripeBase,
+        STRIPE_TIMEOUT_MS: '60000',
+        IDEMPOTENCY_LOCK_SECONDS: '4',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   child.stdout!.on('data', (chunk) => (output += String(chunk)));
   child.stderr!.on('data', (chunk) => (output += String(chunk)));
-  await waitForProcess(child, { what: `API ${index}`, ready: () => output.includes('Reservations API listening'), output: () => output });
+  await waitForProcess(child, {
+    what: `API ${index}`,
+    ready: () => output.includes('Reservations API listening'),
+    output: () => output,
+  });
   return { process: child, base: `http://127.0.0.1:${port}`, output: () => output };
 }
 
@@ -289,7 +365,8 @@ function recordStatements(dataSource: DataSource): StatementRecorder {
         wrapped.add(connection);
         const query = connection.query.bind(connection);
         connection.query = (statement: unknown, ...rest: unknown[]) => {
-          if (recording) statements.push(typeof statement === 'string' ? statement : (statement as { sql: string }).sql);
+          if (recording)
+            statements.push(typeof statement === 'string' ? statement : (statement as { sql: string }).sql);
           return query(statement, ...rest);
         };
       }

@@ -11,6 +11,7 @@ import { MoneySafety1764000000010 } from './1764000000010-money-safety';
 import { PaymentChecks1764000000011 } from './1764000000011-payment-checks';
 import { OutboxLanes1764000000012 } from './1764000000012-outbox-lanes';
 import { PaymentCapture1764000000013 } from './1764000000013-payment-capture';
+import { StripeMoneyEvents1764000000014 } from './1764000000014-stripe-money-events';
 
 /** Every migration, in order; the apps run them at start (DATABASE_MIGRATE_ON_START). */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   PaymentChecks1764000000011,
   OutboxLanes1764000000012,
   PaymentCapture1764000000013,
+  StripeMoneyEvents1764000000014,
 ];

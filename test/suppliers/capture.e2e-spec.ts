@@ -15,17 +15,6 @@ import { startSupplierFixture, SupplierFixture } from './supplier-fixture';
  * PAYMENT_CAPTURE=after_supplier_confirmation end to end, over real HTTP: the Stripe sandbox
  * holds the money, the supplier simulators book, and the product captures only what was booked.
  */
-/** Every version of a reservation's receipt: `version:supplier status:payment status`. */
-async function receiptsOf(f: SupplierFixture, code: string): Promise<string[]> {
-  const rows = await f.t.dataSource
-    .getRepository(Receipt)
-    .find({ where: { reservationCode: code }, order: { version: 'ASC' } });
-  return rows.map(
-    (receipt) =>
-      `${receipt.version}:${receipt.supplierStatus}:${(JSON.parse(receipt.content) as ReceiptContent).payment_status}`,
-  );
-}
-
 describe.each(DATABASE_KINDS)('authorize, book, then capture on %s', (kind) => {
   let f: SupplierFixture;
 
@@ -50,7 +39,7 @@ describe.each(DATABASE_KINDS)('authorize, book, then capture on %s', (kind) => {
       .find({ where: { reservationId: reservation.id }, order: { id: 'ASC' } });
     return rows.map((row) => `${row.fromStatus}->${row.toStatus}: ${row.cause}`);
   };
-  const receipts = (code: string) => receiptsOf(f, code);
+  const receipts = (code: string) => f.receipts(code);
   const intentOf = (reservation: Reservation) => f.sandbox.paymentIntent(reservation.paymentIntentId!)!;
   const eventsAtStripe = (reservation: Reservation, type: string) =>
     f.sandbox
@@ -307,11 +296,7 @@ describe.each(DATABASE_KINDS)('the hold deadline on %s', (kind) => {
       expect((await f.reservation(code)).status).toBe(ReservationStatus.SUPPLIER_CONFIRMED);
       expect(f.sandbox.calls('capture_payment_intent') - capturesBefore).toBe(1);
       // Held, then charged while still pending with the supplier, then confirmed.
-      expect(await receiptsOf(f, code)).toEqual([
-        '1:pending:held',
-        '2:pending:charged',
-        '3:confirmed:charged',
-      ]);
+      expect(await f.receipts(code)).toEqual(['1:pending:held', '2:pending:charged', '3:confirmed:charged']);
     } finally {
       await f.close();
     }
@@ -333,7 +318,7 @@ describe.each(DATABASE_KINDS)('the hold deadline on %s', (kind) => {
       expect(f.sandbox.paymentIntent(released.paymentIntentId!)!.status).toBe('canceled');
       expect(f.sandbox.calls('capture_payment_intent')).toBe(capturesBefore);
       // The receipt issued while it was held gets a version that says nothing was charged.
-      expect(await receiptsOf(f, code)).toEqual(['1:pending:held', '2:released:not_charged']);
+      expect(await f.receipts(code)).toEqual(['1:pending:held', '2:released:not_charged']);
       expect(await f.t.app.get(HoldDeadlineJob).run()).toEqual({ learnt: 0, captured: 0, released: 0 });
     } finally {
       await f.close();

@@ -1,4 +1,5 @@
 import { OutboxEvent, OutboxStatus } from '@app/outbox';
+import { Receipt, ReceiptContent } from '@app/receipts';
 import { Reservation } from '@app/reservations';
 import { StripeWebhookEvent } from '@app/stripe-webhook';
 import { SimulatedSupplier, SupplierSimulator } from '@app/sandbox';
@@ -27,6 +28,13 @@ export interface SupplierFixture extends PaymentFixture {
   events(type: string, code: string): Promise<OutboxEvent[]>;
   /** An operator's request to the admin API, with the token and `X-Operator`. */
   admin(method: 'get' | 'post', path: string, operator?: string): request.Test;
+  /**
+   * Waits until the product acknowledged a Stripe event (2xx), delivering it again as Stripe
+   * would while it is not; `first`: the status code of its first delivery, if it was delivered.
+   */
+  acknowledge(eventId: string, first: { status_code: number | null } | null): Promise<void>;
+  /** Every version of a reservation's receipt, as `version:supplier status:payment status`. */
+  receipts(code: string): Promise<string[]>;
   /** Reserved, paid, and refused by the supplier: CONFIRMED_INTERNAL and flagged. */
   rejected(supplier?: SimulatedSupplier): Promise<Reservation>;
 }
@@ -90,22 +98,26 @@ export async function startSupplierFixture(kind: DatabaseKind, env: Record<strin
       done: ({ intent }) => intent !== null,
     });
     const paid = await f.sandbox.succeed(intent!, pay);
-    // Stripe delivers again a webhook that was not acknowledged (a busy machine: a timeout);
-    // so does the fixture, as long as something moves: a delivery recorded, the status changed.
-    let status = paid.delivery?.status_code ?? null;
+    await acknowledge(paid.event.id, paid.delivery);
+    return code;
+  };
+
+  // Stripe delivers again a webhook that was not acknowledged (a busy machine: a timeout); so
+  // does the fixture, as long as something moves: a delivery recorded, an outbox attempt.
+  const acknowledge = async (eventId: string, first: { status_code: number | null } | null) => {
+    let status = first?.status_code ?? null;
     await waitForProgress({
-      what: `the acknowledgement of the webhook of ${code}`,
+      what: `the acknowledgement of the webhook ${eventId}`,
       progress: async () => ({
-        reservation: (await reservation(code)).status,
-        recorded: await f.t.dataSource.getRepository(StripeWebhookEvent).countBy({ eventId: paid.event.id }),
+        recorded: await f.t.dataSource.getRepository(StripeWebhookEvent).countBy({ eventId }),
+        attempts: Number((await outbox().createQueryBuilder('e').select('COALESCE(SUM(e.attempts), 0)', 'n').getRawOne<{ n: string }>())?.n),
       }),
       done: () => status !== null && status < 300,
       tick: async () => {
-        status = await f.sandbox.deliver(paid.event.id);
+        status = await f.sandbox.deliver(eventId);
       },
       pollMs: 500,
     });
-    return code;
   };
 
   return {
@@ -114,6 +126,11 @@ export async function startSupplierFixture(kind: DatabaseKind, env: Record<strin
     reserveAndPay,
     reservation,
     settle,
+    acknowledge,
+    receipts: async (code) =>
+      (await f.t.dataSource.getRepository(Receipt).find({ where: { reservationCode: code }, order: { version: 'ASC' } })).map(
+        (receipt) => `${receipt.version}:${receipt.supplierStatus}:${(JSON.parse(receipt.content) as ReceiptContent).payment_status}`,
+      ),
     events: (type, code) => outbox().find({ where: { type, aggregateId: code }, order: { id: 'ASC' } }),
     admin: (method, path, operator = 'alice') =>
       request(f.base)[method](`/api/v1/admin${path}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`).set('X-Operator', operator),

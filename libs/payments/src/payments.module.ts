@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { OutboxModule } from '@app/outbox';
 import { ReservationPaymentStarter, ReservationsPersistenceModule } from '@app/reservations';
+import { ApplyChargeChangeHandler } from './apply-charge-change/apply-charge-change.handler';
 import { ApplyPaymentOutcomeHandler } from './apply-payment-outcome/apply-payment-outcome.handler';
 import { CancelPaymentIntentHandler } from './expire-unpaid/cancel-payment-intent.handler';
 import { CancelPaymentIntentOutboxHandler } from './expire-unpaid/cancel-payment-intent.outbox-handler';
@@ -29,6 +30,7 @@ import { StripePaymentGateway } from './adapters/stripe-payment.gateway';
     // The port the reservations slice declares for its create use case (bound by the app).
     { provide: ReservationPaymentStarter, useClass: PaymentStarter },
     ApplyPaymentOutcomeHandler,
+    ApplyChargeChangeHandler,
     ExpireUnpaidReservationsJob,
     ReconcilePaymentsJob,
     PaymentJobsScheduler,
@@ -36,6 +38,13 @@ import { StripePaymentGateway } from './adapters/stripe-payment.gateway';
     CancelPaymentIntentHandler,
     CancelPaymentIntentOutboxHandler,
   ],
-  exports: [PaymentGateway, ReservationPaymentStarter, ApplyPaymentOutcomeHandler, ExpireUnpaidReservationsJob, ReconcilePaymentsJob],
+  exports: [
+    PaymentGateway,
+    ReservationPaymentStarter,
+    ApplyPaymentOutcomeHandler,
+    ApplyChargeChangeHandler,
+    ExpireUnpaidReservationsJob,
+    ReconcilePaymentsJob,
+  ],
 })
 export class PaymentsModule {}

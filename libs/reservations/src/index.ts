@@ -1,7 +1,13 @@
 export { RESERVATION_CODE_ALPHABET, RESERVATION_CODE_PATTERN } from './domain/reservation-code';
 export { ALLOWED_TRANSITIONS, progressOf, ReservationStatus } from './domain/reservation-status';
 export type { CaptureMethod, PaymentOutcome } from './domain/payment-outcome';
-export { Reservation, UNPAID } from './reservation.entity';
+export {
+  DISPUTE_SETTLED_STATUSES,
+  Reservation,
+  REFUNDED_AT_STRIPE_AFTER_BOOKING,
+  UNPAID,
+} from './reservation.entity';
+export type { DisputeFacts, StripeRefundEffect } from './reservation.entity';
 export { ReservationStatusHistory } from './reservation-status-history.entity';
 export {
   BookingRunNotDueError,

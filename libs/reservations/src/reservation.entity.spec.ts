@@ -215,6 +215,70 @@ describe('Reservation', () => {
     });
   });
 
+  describe('money moved at Stripe', () => {
+    function inStatus(status: S): Reservation {
+      const reservation = aReservation();
+      Object.assign(reservation, { status, paymentIntentId: 'pi_123', supplierAttempts: 1, paidAt: new Date('2026-11-22T10:05:00Z') });
+      if (status === S.SUPPLIER_CONFIRMED) reservation.supplierConfirmation = 'H1234567';
+      reservation.takePendingChanges();
+      return reservation;
+    }
+    const full = { refundedTotal: 18950, capturedTotal: 18950 };
+
+    it('a full refund before the booking is REFUNDED; a PAID one passes through CONFIRMED_INTERNAL', () => {
+      const paid = inStatus(S.PAID);
+      expect(paid.recordRefundAtStripe(full, 'refunded at Stripe')).toBe('refunded');
+      expect(paid).toMatchObject({ status: S.REFUNDED, refundedAmount: 18950, refundId: null, needsAttention: false });
+      expect(paid.takePendingChanges().map((change) => `${change.from}->${change.to}`)).toEqual([
+        'PAID->CONFIRMED_INTERNAL',
+        'CONFIRMED_INTERNAL->REFUNDED',
+      ]);
+      const internal = inStatus(S.CONFIRMED_INTERNAL);
+      expect(internal.recordRefundAtStripe(full, 'refunded at Stripe')).toBe('refunded');
+      expect(internal.status).toBe(S.REFUNDED);
+    });
+
+    it('a full refund after the booking keeps SUPPLIER_CONFIRMED and flags it; a partial one records the total only', () => {
+      const booked = inStatus(S.SUPPLIER_CONFIRMED);
+      expect(booked.recordRefundAtStripe({ refundedTotal: 1000, capturedTotal: 18950 }, 'refunded 10.00')).toBe('recorded');
+      expect(booked).toMatchObject({ status: S.SUPPLIER_CONFIRMED, refundedAmount: 1000, needsAttention: false });
+      expect(booked.recordRefundAtStripe(full, 'refunded the rest')).toBe('flagged');
+      expect(booked).toMatchObject({ status: S.SUPPLIER_CONFIRMED, refundedAmount: 18950, needsAttention: true });
+      expect(booked.takePendingChanges().map((change) => change.cause)).toEqual(['refunded 10.00', 'refunded the rest']);
+    });
+
+    it('totals only grow: a repeated or older event tells nothing new', () => {
+      const booked = inStatus(S.SUPPLIER_CONFIRMED);
+      booked.recordRefundAtStripe({ refundedTotal: 1500, capturedTotal: 18950 }, 'refunded 15.00');
+      expect(booked.recordRefundAtStripe({ refundedTotal: 1500, capturedTotal: 18950 }, 'again')).toBe(false);
+      expect(booked.recordRefundAtStripe({ refundedTotal: 1000, capturedTotal: 18950 }, 'older')).toBe(false);
+      expect(booked.refundedAmount).toBe(1500);
+    });
+
+    it('our own refund under way records the amount and leaves the end to the refund flow', () => {
+      const reservation = inStatus(S.CONFIRMED_INTERNAL);
+      reservation.requestRefund(new Date('2026-11-22T12:00:00Z'), 'admin:ana');
+      reservation.takePendingChanges();
+      expect(reservation.recordRefundAtStripe(full, 'echo')).toBe('recorded');
+      expect(reservation).toMatchObject({ status: S.CONFIRMED_INTERNAL, refundedAmount: 18950, refundState: 'REQUESTED' });
+      expect(reservation.takePendingChanges()).toEqual([]);
+    });
+
+    it('a dispute is flagged, keeps its latest status, and a final one never reopens; a booking does not clear its flag', () => {
+      const reservation = inStatus(S.CONFIRMED_INTERNAL);
+      const at = new Date('2026-11-23T09:00:00Z');
+      expect(reservation.recordDispute({ id: 'dp_1', status: 'needs_response', reason: 'fraudulent' }, 'opened', at)).toBe(true);
+      expect(reservation).toMatchObject({ disputeId: 'dp_1', disputeStatus: 'needs_response', disputeReason: 'fraudulent', disputedAt: at, needsAttention: true });
+      expect(reservation.confirmWithSupplier('H1234567', 'HERTZ confirmed')).toBe(true);
+      expect(reservation.needsAttention).toBe(true);
+      expect(reservation.recordDispute({ id: 'dp_1', status: 'needs_response', reason: 'fraudulent' }, 'again', at)).toBe(false);
+      expect(reservation.recordDispute({ id: 'dp_1', status: 'won', reason: 'fraudulent' }, 'won', at)).toBe(true);
+      expect(reservation.disputeNeedsAction).toBe(false);
+      expect(reservation.recordDispute({ id: 'dp_1', status: 'under_review', reason: 'fraudulent' }, 'late', at)).toBe(false);
+      expect(reservation.disputeStatus).toBe('won');
+    });
+  });
+
   it('matches the customer e-mail in any case', () => {
     const reservation = aReservation();
     expect(reservation.belongsTo('ana@example.com')).toBe(true);

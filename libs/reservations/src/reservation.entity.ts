@@ -22,6 +22,30 @@ export const CANCEL_RELEASED_BOOKING = 'The supplier confirmed a booking of a re
 /** What operators read on a released reservation whose payment Stripe captured all the same. */
 export const CAPTURED_AFTER_RELEASE = 'Released, but Stripe reports the payment captured: refund it at Stripe.';
 
+/** What operators read on a booked reservation whose payment was refunded in full at Stripe. */
+export const REFUNDED_AT_STRIPE_AFTER_BOOKING =
+  'Refunded in full at Stripe after the supplier booked it: cancel the supplier booking, or charge the customer again.';
+
+/**
+ * A dispute's statuses at Stripe (`charge.dispute.*`) that need nothing more of anyone: the
+ * merchant won, or an inquiry closed without a chargeback. Every other one is open, or lost.
+ */
+export const DISPUTE_SETTLED_STATUSES: readonly string[] = ['won', 'warning_closed'];
+/** A dispute's final statuses: an older event never reopens one. */
+const DISPUTE_FINAL_STATUSES: readonly string[] = ['won', 'lost', 'warning_closed', 'charge_refunded', 'prevented'];
+
+/** What Stripe reports of a dispute of a reservation's charge. */
+export interface DisputeFacts {
+  id: string;
+  /** Stripe's status: needs_response, under_review, won, lost, warning_*, … */
+  status: string;
+  /** Stripe's reason: fraudulent, product_not_received, … */
+  reason: string;
+}
+
+/** What a refund made at Stripe (`charge.refunded`) did to a reservation; false when it told nothing new. */
+export type StripeRefundEffect = 'refunded' | 'flagged' | 'recorded' | false;
+
 /** States in which a reservation is waiting for its money. */
 export const UNPAID: readonly ReservationStatus[] = [
   ReservationStatus.CREATED,
@@ -223,6 +247,21 @@ export class Reservation {
   @Column({ name: 'released_at', type: 'datetime', precision: 3, nullable: true })
   releasedAt!: Date | null;
 
+  /** The dispute of its charge, if the cardholder's bank opened one (`charge.dispute.*`). */
+  @Column({ name: 'dispute_id', type: 'varchar', length: 255, nullable: true })
+  disputeId!: string | null;
+
+  /** As Stripe last reported it: needs_response, under_review, won, lost, … */
+  @Column({ name: 'dispute_status', type: 'varchar', length: 32, nullable: true })
+  disputeStatus!: string | null;
+
+  @Column({ name: 'dispute_reason', type: 'varchar', length: 64, nullable: true })
+  disputeReason!: string | null;
+
+  /** When we first learnt of the dispute. */
+  @Column({ name: 'disputed_at', type: 'datetime', precision: 3, nullable: true })
+  disputedAt!: Date | null;
+
   @Column({ name: 'lock_version', type: 'int' })
   lockVersion!: number;
 
@@ -282,6 +321,10 @@ export class Reservation {
       capturedAt: null,
       captureLastError: null,
       releasedAt: null,
+      disputeId: null,
+      disputeStatus: null,
+      disputeReason: null,
+      disputedAt: null,
       lockVersion: 1,
       createdAt: now,
       updatedAt: now,
@@ -414,7 +457,7 @@ export class Reservation {
     this.supplierRejectedAt = null;
     this.supplierLastError = null;
     this.supplierNextRetryAt = null;
-    this.needsAttention = false;
+    this.needsAttention = this.disputeNeedsAction;
     this.captureRequestedAt ??= at;
     this.pending.push({ from: this.status, to: this.status, cause: `${cause}; capturing the payment`.slice(0, 255), actor: null });
   }
@@ -499,6 +542,63 @@ export class Reservation {
     return this.releaseHold(cause, at);
   }
 
+  // --- money moved at Stripe outside our own calls (the Dashboard, the cardholder's bank) ---
+
+  /**
+   * A refund Stripe reports (`charge.refunded`: what the charge has had refunded in all, out of
+   * what it captured). The amount is recorded; beyond that:
+   * - our own refund under way: its flow ends it, with the operator's reason (`recorded`);
+   * - in full, before the supplier booked it: REFUNDED, as an operator's refund would
+   *   (`refunded`; PAID passes through CONFIRMED_INTERNAL, the only way into REFUNDED);
+   * - in full, after the supplier booked it: SUPPLIER_CONFIRMED stays, flagged (`flagged`);
+   * - a released hold captured all the same and now refunded: the flag that asked for it goes.
+   * A partial refund changes nothing else: it is how a goodwill gesture is made.
+   */
+  recordRefundAtStripe(refund: { refundedTotal: number; capturedTotal: number }, cause: string): StripeRefundEffect {
+    if (refund.refundedTotal <= (this.refundedAmount ?? 0)) return false;
+    this.refundedAmount = refund.refundedTotal;
+    const full = refund.refundedTotal >= refund.capturedTotal;
+    if (this.refundUnderWay || this.status === ReservationStatus.REFUNDED) return 'recorded';
+    const S = ReservationStatus;
+    if (full && !this.held && (this.status === S.PAID || this.status === S.CONFIRMED_INTERNAL)) {
+      if (this.status === S.PAID) this.transitionTo(S.CONFIRMED_INTERNAL, `${cause}, before the supplier booked it`.slice(0, 255));
+      this.refund(null, refund.refundedTotal, cause, null);
+      return 'refunded';
+    }
+    this.pending.push({ from: this.status, to: this.status, cause: cause.slice(0, 255), actor: null });
+    if (full && this.status === S.SUPPLIER_CONFIRMED) {
+      this.needsAttention = true;
+      this.supplierLastError = REFUNDED_AT_STRIPE_AFTER_BOOKING;
+      return 'flagged';
+    }
+    if (full && this.status === S.RELEASED && this.captureLastError === CAPTURED_AFTER_RELEASE) {
+      this.needsAttention = this.supplierConfirmation !== null || this.disputeNeedsAction;
+    }
+    return 'recorded';
+  }
+
+  /**
+   * A dispute of the charge opened, moved or closed (`charge.dispute.*`): kept with its status
+   * and reason, and flagged for operators (evidence is due; a lost one took the money back).
+   * False when it tells nothing new: a final status never goes back to an open one.
+   */
+  recordDispute(dispute: DisputeFacts, cause: string, at: Date): boolean {
+    const sameDispute = this.disputeId === dispute.id;
+    if (sameDispute && (this.disputeStatus === dispute.status || DISPUTE_FINAL_STATUSES.includes(this.disputeStatus ?? ''))) return false;
+    this.disputeId = dispute.id.slice(0, 255);
+    this.disputeStatus = dispute.status.slice(0, 32);
+    this.disputeReason = dispute.reason.slice(0, 64);
+    this.disputedAt ??= at;
+    this.needsAttention = true;
+    this.pending.push({ from: this.status, to: this.status, cause: cause.slice(0, 255), actor: null });
+    return true;
+  }
+
+  /** A dispute is open, or was lost (the bank took the money back): operators must act. */
+  get disputeNeedsAction(): boolean {
+    return this.disputeStatus !== null && !DISPUTE_SETTLED_STATUSES.includes(this.disputeStatus);
+  }
+
   /** May the booking run that follows run `afterAttempt` start? Stale once another run came after it. */
   bookingRunAfter(afterAttempt: number): 'due' | 'nothing_to_do' | 'stale' {
     if (!this.awaitsSupplier || this.refundUnderWay) return 'nothing_to_do';
@@ -535,7 +635,7 @@ export class Reservation {
       this.supplierLastError = CANCEL_SUPPLIER_BOOKING;
       return false;
     }
-    this.needsAttention = false;
+    this.needsAttention = this.disputeNeedsAction;
     this.supplierLastError = null;
     this.supplierNextRetryAt = null;
     this.transitionTo(ReservationStatus.SUPPLIER_CONFIRMED, cause, actor);
@@ -622,7 +722,8 @@ export class Reservation {
     this.recordOperatorAction(`refund failed: ${error}`.slice(0, 255), actor);
   }
 
-  refund(refundId: string, amount: number, cause: string, actor: string): void {
+  /** Refunded: by our own refund (its id), or at Stripe (`refundId` null: `charge.refunded` names none). */
+  refund(refundId: string | null, amount: number, cause: string, actor: string | null): void {
     this.transitionTo(ReservationStatus.REFUNDED, cause, actor);
     this.refundId = refundId;
     this.refundedAmount = amount;
@@ -630,7 +731,7 @@ export class Reservation {
     this.refundLastError = null;
     this.supplierNextRetryAt = null;
     // A supplier confirmation that raced the refund keeps the flag: that booking must be cancelled.
-    this.needsAttention = this.supplierConfirmation !== null;
+    this.needsAttention = this.supplierConfirmation !== null || this.disputeNeedsAction;
   }
 
   /** Refunded with no supplier booking known: a run may have reached the supplier all the same. */

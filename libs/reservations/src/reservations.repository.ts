@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, FindOptionsWhere, In, IsNull, LessThan, Not, Repository } from 'typeorm';
+import { EntityManager, FindOptionsWhere, In, IsNull, LessThan, Not, Raw, Repository } from 'typeorm';
 import { EntitySql, TransactionRunner } from '@app/core';
 import { normalizeReservationCode } from './domain/reservation-code';
 import { ReservationStatus } from './domain/reservation-status';
-import { Reservation } from './reservation.entity';
+import { DISPUTE_SETTLED_STATUSES, Reservation } from './reservation.entity';
 import { ReservationStatusHistory } from './reservation-status-history.entity';
 import { ReservationChangedConcurrentlyError } from './reservation.errors';
 import { ReservationMetrics } from './reservation.metrics';
@@ -84,9 +84,18 @@ export class ReservationsRepository {
     return this.selectByCode(code, manager, manager.connection.options.type === 'better-sqlite3' ? '' : ' FOR UPDATE');
   }
 
-  private async selectByCode(code: string, manager: EntityManager, lock: string): Promise<Reservation | null> {
-    const rows = (await manager.query(`${reservationSql.selectAll(manager)} WHERE ${reservationSql.column(manager, 'code')} = ?${lock}`, [
-      code,
+  /** The reservation whose PaymentIntent this is: what a dispute names (IX_reservations_payment_intent). */
+  findByPaymentIntentId(paymentIntentId: string, manager: EntityManager = this.reservations.manager): Promise<Reservation | null> {
+    return this.selectOne(manager, 'paymentIntentId', paymentIntentId, '');
+  }
+
+  private selectByCode(code: string, manager: EntityManager, lock: string): Promise<Reservation | null> {
+    return this.selectOne(manager, 'code', code, lock);
+  }
+
+  private async selectOne(manager: EntityManager, column: 'code' | 'paymentIntentId', value: string, lock: string): Promise<Reservation | null> {
+    const rows = (await manager.query(`${reservationSql.selectAll(manager)} WHERE ${reservationSql.column(manager, column)} = ?${lock}`, [
+      value,
     ])) as Record<string, unknown>[];
     return rows.length > 0 ? reservationSql.hydrate(manager, rows[0]) : null;
   }
@@ -143,7 +152,9 @@ export class ReservationsRepository {
   /**
    * Money at risk, oldest payment first: paid since before `paidBefore` and neither booked with
    * the supplier nor refunded; and, whatever their age, refunded reservations the supplier
-   * booked all the same (flagged: that booking must be cancelled).
+   * booked all the same (flagged: that booking must be cancelled), held ones whose capture
+   * failed or was made after their release, booked ones refunded in full at Stripe, and every
+   * reservation whose charge is disputed (open, or lost).
    */
   findPaidUnsettled(paidBefore: Date, limit: number): Promise<Reservation[]> {
     return this.reservations.find({
@@ -154,6 +165,10 @@ export class ReservationsRepository {
         { status: In([ReservationStatus.AUTHORIZED, ReservationStatus.CONFIRMED_INTERNAL]), captureLastError: Not(IsNull()) },
         // Released, and Stripe captured the payment all the same.
         { status: ReservationStatus.RELEASED, needsAttention: true },
+        // Booked, and refunded in full at Stripe (the Dashboard).
+        { status: ReservationStatus.SUPPLIER_CONFIRMED, refundedAmount: Raw((refunded) => `${refunded} >= amount`) },
+        // A dispute open, or lost: whatever the status.
+        { disputeStatus: Not(In(DISPUTE_SETTLED_STATUSES)) },
       ],
       order: { paidAt: 'ASC' },
       take: limit,

@@ -13,6 +13,7 @@ import {
 } from './book-with-supplier/booking.outbox-handlers';
 import { HoldDeadlineJob } from './capture/hold-deadline.job';
 import { CapturePaymentHandler, CapturePaymentOutboxHandler, ReleaseHoldOutboxHandler } from './capture/hold.handlers';
+import { PaymentChangedAtStripeOutboxHandler } from './stripe-changes/payment-changed-at-stripe.outbox-handler';
 import { MoneySafetyCheck } from './money-safety/money-safety.check';
 import { MoneySafetyController } from './money-safety/money-safety.controller';
 import { RefundReservationController } from './refund/refund-reservation.controller';
@@ -74,6 +75,7 @@ import { suppliersConfig, SuppliersConfig } from './suppliers.config';
     CapturePaymentOutboxHandler,
     ReleaseHoldOutboxHandler,
     HoldDeadlineJob,
+    PaymentChangedAtStripeOutboxHandler,
     MoneySafetyCheck,
   ],
   exports: [HoldDeadlineJob, BookWithSupplierHandler, RetrySupplierBookingNowHandler, RefundReservationHandler, MoneySafetyCheck, SupplierBookingClient],

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
 import { Outbox } from '@app/outbox';
 import { CaptureMethod, PaymentOutcome, ReservationsRepository, ReservationStatus } from '@app/reservations';
-import { BOOK_WITH_SUPPLIER } from '../payment-events';
+import { BOOK_WITH_SUPPLIER, PAYMENT_CHANGED_AT_STRIPE } from '../payment-events';
 
 export type ApplyResult = 'applied' | 'ignored' | 'unknown_reservation';
 
@@ -56,7 +56,22 @@ export class ApplyPaymentOutcomeHandler {
         parkUntilHandled: true,
       });
     }
+    // Its hold expired, or was cancelled at Stripe: a receipt that said "held" is to be corrected.
+    if (changed && reservation.status === ReservationStatus.RELEASED) {
+      await this.outbox.enqueue(manager, paymentChangedAtStripe(reservation.code));
+    }
     await this.reservations.saveChanges(manager, reservation, now);
     return changed ? 'applied' : 'ignored';
   }
+}
+
+/** PAYMENT_CHANGED_AT_STRIPE of one reservation, parked until the supplier-booking slice handles it. */
+export function paymentChangedAtStripe(reservationCode: string) {
+  return {
+    type: PAYMENT_CHANGED_AT_STRIPE,
+    aggregateType: 'reservation',
+    aggregateId: reservationCode,
+    payload: { reservationCode },
+    parkUntilHandled: true,
+  };
 }

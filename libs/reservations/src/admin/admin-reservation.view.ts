@@ -28,7 +28,7 @@ export class OperationsView {
   refund_state!: 'none' | 'requested' | 'outcome_unknown' | 'refunded';
   @ApiPropertyOptional({ nullable: true, description: 'Why the last refund attempt did not end it' }) refund_last_error!: string | null;
   @ApiPropertyOptional({ nullable: true, example: 're_3Q0abc' }) refund_id!: string | null;
-  @ApiPropertyOptional({ nullable: true, example: 18950, description: 'Minor units refunded' }) refunded_amount!: number | null;
+  @ApiPropertyOptional({ nullable: true, example: 18950, description: 'Minor units refunded, by our refund or at Stripe (the Dashboard)' }) refunded_amount!: number | null;
   @ApiProperty({ enum: ['automatic', 'manual'], description: 'manual: the money was held on the card and is captured once the supplier books it' })
   capture_method!: 'automatic' | 'manual';
   @ApiPropertyOptional({ nullable: true, description: 'When the money was held on the card' }) authorized_at!: string | null;
@@ -43,6 +43,16 @@ export class OperationsView {
   @ApiPropertyOptional({ nullable: true, description: 'Why Stripe refused the capture: cancel the supplier booking or charge again' })
   capture_last_error!: string | null;
   @ApiPropertyOptional({ nullable: true, description: 'When the hold was released: nothing was charged' }) released_at!: string | null;
+  @ApiPropertyOptional({ nullable: true, example: 'dp_1Q0abc', description: "The dispute of the charge, if the cardholder's bank opened one" })
+  dispute_id!: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    example: 'needs_response',
+    description: "As Stripe last reported it (needs_response, under_review, won, lost, …): open or lost, the money-safety check lists it",
+  })
+  dispute_status!: string | null;
+  @ApiPropertyOptional({ nullable: true, example: 'fraudulent' }) dispute_reason!: string | null;
+  @ApiPropertyOptional({ nullable: true, description: 'When we first learnt of the dispute' }) disputed_at!: string | null;
 }
 
 /** What operators see of a reservation: the customer's view plus the state of its operations. */
@@ -75,6 +85,10 @@ export function toAdminReservationView(reservation: Reservation): AdminReservati
       captured_at: reservation.capturedAt?.toISOString() ?? null,
       capture_last_error: reservation.captureLastError,
       released_at: reservation.releasedAt?.toISOString() ?? null,
+      dispute_id: reservation.disputeId,
+      dispute_status: reservation.disputeStatus,
+      dispute_reason: reservation.disputeReason,
+      disputed_at: reservation.disputedAt?.toISOString() ?? null,
     },
   };
 }

@@ -66,7 +66,7 @@ describe('Stripe sandbox: the Dashboard', () => {
     await harness.deliveries();
     received.length = 0;
 
-    // An API refund sends no webhook; the Dashboard's refunds are counted against the same charge.
+    // An API refund sends charge.refunded as the Dashboard's do; both count against the same charge.
     await harness.stripe.refunds.create({ payment_intent: intent.id, amount: 2000 });
     const partial = await harness.post(
       '/sandbox/dashboard/refunds',
@@ -90,9 +90,13 @@ describe('Stripe sandbox: the Dashboard', () => {
     });
 
     const events = await harness.deliveries();
-    expect(events.map((event) => event.type)).toEqual(['charge.refunded', 'charge.refunded']);
+    expect(events.map((event) => event.type)).toEqual([
+      'charge.refunded',
+      'charge.refunded',
+      'charge.refunded',
+    ]);
     expect(events.map((event) => (event.data.object as Stripe.Charge).amount_refunded)).toEqual([
-      6000, 12_000,
+      2000, 6000, 12_000,
     ]);
     expect(sandbox.refundedAmount(intent.id)).toBe(12_000);
     expect(sandbox.refunds()).toHaveLength(3);

@@ -81,7 +81,12 @@ export class StripeRoutes {
         );
       }
       if (req.method === 'POST' && path === '/v1/refunds') {
-        return await this.api(req, res, 'create_refund', params, () => this.store.createRefund(params));
+        return await this.api(req, res, 'create_refund', params, () => {
+          // Answered at once; its charge.refunded follows, as Stripe's does.
+          const { refund, event } = this.store.refund(params);
+          void this.actions.deliverInOrder([event]);
+          return refund;
+        });
       }
       if (req.method === 'GET' && path === '/v1/refunds') {
         const intent = url.searchParams.get('payment_intent');

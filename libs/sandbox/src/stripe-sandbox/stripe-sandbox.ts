@@ -177,7 +177,7 @@ export class StripeSandbox {
     paymentIntentId: string,
     options: { amount?: number; deliver?: boolean } = {},
   ): Promise<DashboardRefundResult> {
-    const { refund, charge, event } = this.store.dashboardRefund({
+    const { refund, charge, event } = this.store.refund({
       payment_intent: paymentIntentId,
       amount: options.amount,
     });

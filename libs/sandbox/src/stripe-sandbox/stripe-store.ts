@@ -28,7 +28,7 @@ export interface IntentChange {
   events: SandboxEvent[];
 }
 
-/** A Dashboard refund: the refund, the charge it came out of, and the `charge.refunded` event. */
+/** A refund: the refund, the charge it came out of, and the `charge.refunded` event. */
 export interface DashboardRefund {
   refund: SandboxRefund;
   charge: SandboxCharge;
@@ -274,13 +274,12 @@ export class StripeStore {
 
   // --- charges, refunds and disputes --------------------------------------------------
 
-  /** `POST /v1/refunds`: no event, as the product has always seen. */
-  createRefund(params: Record<string, unknown>): SandboxRefund {
-    return this.charges.refund(this.intents.get(String(params.payment_intent ?? '')), params).refund;
-  }
-
-  /** A refund made in the Dashboard: the product learns of it only from `charge.refunded`. */
-  dashboardRefund(params: Record<string, unknown>): DashboardRefund {
+  /**
+   * A refund, by the API (`POST /v1/refunds`) or in the Dashboard: either way Stripe sends
+   * `charge.refunded` with the charge's refunded total; a Dashboard refund is known to the
+   * product only from it.
+   */
+  refund(params: Record<string, unknown>): DashboardRefund {
     const { refund, charge } = this.charges.refund(
       this.intents.get(String(params.payment_intent ?? '')),
       params,

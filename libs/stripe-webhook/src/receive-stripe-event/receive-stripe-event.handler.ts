@@ -1,7 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Stripe from 'stripe';
 import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
-import { ApplyPaymentOutcome, ApplyPaymentOutcomeHandler, captureBeforeOf, stripeConfig, StripeConfig } from '@app/payments';
+import {
+  ApplyChargeChange,
+  ApplyChargeChangeHandler,
+  ApplyPaymentOutcome,
+  ApplyPaymentOutcomeHandler,
+  captureBeforeOf,
+  ChargeChange,
+  stripeConfig,
+  StripeConfig,
+} from '@app/payments';
 import { PaymentOutcome } from '@app/reservations';
 import { StripeWebhookEventsRepository } from '../stripe-webhook-events.repository';
 import { StripeWebhookMetrics } from '../stripe-webhook.metrics';
@@ -43,9 +52,59 @@ function paymentOf(event: Stripe.Event): ApplyPaymentOutcome | undefined {
 }
 
 /**
+ * The event types that move money outside our own calls (the Dashboard, the cardholder's bank),
+ * each as what it says of the charge. A charge carries the PaymentIntent's metadata (Stripe
+ * copies it); a dispute names only the PaymentIntent.
+ */
+const CHARGE_CHANGE_BY_TYPE: Partial<Record<string, (object: Stripe.Event.Data.Object) => ChargeChange>> = {
+  'charge.refunded': (object) => {
+    const charge = object as Stripe.Charge;
+    return { kind: 'refunded', refundedTotal: charge.amount_refunded, capturedTotal: charge.amount_captured, currency: charge.currency };
+  },
+  'charge.dispute.created': disputeChange,
+  'charge.dispute.updated': disputeChange,
+  'charge.dispute.closed': disputeChange,
+};
+
+function disputeChange(object: Stripe.Event.Data.Object): ChargeChange {
+  const dispute = object as Stripe.Dispute;
+  return { kind: 'disputed', dispute: { id: dispute.id, status: dispute.status, reason: dispute.reason } };
+}
+
+function chargeChangeOf(event: Stripe.Event): ApplyChargeChange | undefined {
+  const toChange = CHARGE_CHANGE_BY_TYPE[event.type];
+  if (!toChange) return undefined;
+  const object = event.data.object as Stripe.Charge | Stripe.Dispute;
+  const paymentIntentId = idOf(object.payment_intent);
+  if (!paymentIntentId) return undefined;
+  const metadata = (object as Stripe.Charge).object === 'charge' ? (object as Stripe.Charge).metadata : undefined;
+  return { reservationCode: metadata?.reservation_code ?? null, paymentIntentId, change: toChange(object), cause: `stripe ${event.type} ${event.id}` };
+}
+
+function idOf(reference: string | { id: string } | null | undefined): string | undefined {
+  return typeof reference === 'string' ? reference : reference?.id;
+}
+
+/** An event we apply, with the handler that applies it. */
+type Applicable = { kind: 'payment'; input: ApplyPaymentOutcome } | { kind: 'charge'; input: ApplyChargeChange };
+
+function applicableOf(event: Stripe.Event): Applicable | undefined {
+  const payment = paymentOf(event);
+  if (payment) return { kind: 'payment', input: payment };
+  const charge = chargeChangeOf(event);
+  return charge ? { kind: 'charge', input: charge } : undefined;
+}
+
+/** Whether we apply events of this type at all (of another product's payments, they are `not_ours`). */
+function handledType(type: string): boolean {
+  return OUTCOME_BY_TYPE[type] !== undefined || CHARGE_CHANGE_BY_TYPE[type] !== undefined;
+}
+
+/**
  * Verifies a Stripe event on its raw body, then, in one transaction: records its id (a
- * redelivery stops there), applies what it says of the payment through the code path shared
- * with the reconciliation (the status change and any outbox event), and records the outcome.
+ * redelivery stops there), applies what it says of the payment (through the code path shared
+ * with the reconciliation) or of its charge (a refund made at Stripe, a dispute), with the
+ * status change and any outbox event, and records the outcome.
  */
 @Injectable()
 export class ReceiveStripeEventHandler {
@@ -54,6 +113,7 @@ export class ReceiveStripeEventHandler {
 
   constructor(
     private readonly applyOutcome: ApplyPaymentOutcomeHandler,
+    private readonly applyChargeChange: ApplyChargeChangeHandler,
     private readonly events: StripeWebhookEventsRepository,
     private readonly transactions: TransactionRunner,
     private readonly clock: Clock,
@@ -75,23 +135,25 @@ export class ReceiveStripeEventHandler {
   }
 
   private receive(event: Stripe.Event): Promise<EventOutcome> {
-    const payment = paymentOf(event);
-    const intent = OUTCOME_BY_TYPE[event.type] ? (event.data.object as Stripe.PaymentIntent) : undefined;
-    // Acknowledged and ignored: other event types, and intents that are not ours.
-    const unapplied: EventOutcome = intent ? 'not_ours' : 'ignored_type';
+    const applicable = applicableOf(event);
+    // Acknowledged and ignored: other event types, and payments that are not ours.
+    const unapplied: EventOutcome = handledType(event.type) ? 'not_ours' : 'ignored_type';
     return retryLostRaces.execute(() =>
       this.transactions.run(async (manager) => {
         const first = await this.events.recordFirstDelivery(manager, {
           eventId: event.id,
           type: event.type.slice(0, 100),
-          paymentIntentId: intent?.id ?? null,
-          reservationCode: payment?.reservationCode.slice(0, 8) ?? null,
-          outcome: payment ? 'applied' : unapplied,
+          paymentIntentId: applicable?.input.paymentIntentId ?? null,
+          reservationCode: applicable?.input.reservationCode?.slice(0, 8) ?? null,
+          outcome: applicable ? 'applied' : unapplied,
           receivedAt: this.clock.now(),
         });
         if (!first) return 'duplicate';
-        if (!payment) return unapplied;
-        const result = await this.applyOutcome.apply(manager, payment);
+        if (!applicable) return unapplied;
+        const result =
+          applicable.kind === 'payment'
+            ? await this.applyOutcome.apply(manager, applicable.input)
+            : await this.applyChargeChange.apply(manager, applicable.input);
         if (result !== 'applied') await this.events.setOutcome(manager, event.id, result);
         return result;
       }),

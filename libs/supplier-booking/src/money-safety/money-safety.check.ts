@@ -12,22 +12,41 @@ export type MoneyAtRisk =
   | 'booked_after_refund'
   | 'capture_refused'
   | 'booked_after_release'
-  | 'captured_after_release';
+  | 'captured_after_release'
+  | 'refunded_at_stripe_after_booking'
+  | 'dispute_open'
+  | 'dispute_lost';
+
+const PROBLEMS: readonly MoneyAtRisk[] = [
+  'paid_not_booked',
+  'refund_outcome_unknown',
+  'booked_after_refund',
+  'capture_refused',
+  'booked_after_release',
+  'captured_after_release',
+  'refunded_at_stripe_after_booking',
+  'dispute_open',
+  'dispute_lost',
+];
 
 export class UnsettledReservation {
   @ApiProperty({ example: 'K7M2Q9XD' }) reservation_code!: string;
   @ApiProperty({
-    enum: [ReservationStatus.PAID, ReservationStatus.AUTHORIZED, ReservationStatus.CONFIRMED_INTERNAL, ReservationStatus.REFUNDED, ReservationStatus.RELEASED],
+    enum: ReservationStatus,
+    description: 'Any status: a disputed reservation is listed whatever its status',
   })
   status!: ReservationStatus;
   @ApiProperty({
-    enum: ['paid_not_booked', 'refund_outcome_unknown', 'booked_after_refund', 'capture_refused', 'booked_after_release', 'captured_after_release'],
+    enum: PROBLEMS,
     description:
       'paid_not_booked: book it or refund it; refund_outcome_unknown: Stripe\'s answer was lost, the outbox settles it (repeating the refund is safe); ' +
       'booked_after_refund: the customer has their money back and the supplier holds a booking: cancel the supplier booking; ' +
       'capture_refused: the supplier booked a held reservation and Stripe refused the capture (the hold expired or was cancelled): cancel the supplier booking or charge again; ' +
       'booked_after_release: the hold went back to the customer and the supplier booked all the same: cancel the supplier booking; ' +
-      'captured_after_release: the hold was released (nothing to book) yet Stripe captured the payment: refund it',
+      'captured_after_release: the hold was released (nothing to book) yet Stripe captured the payment: refund it; ' +
+      'refunded_at_stripe_after_booking: refunded in full at Stripe (the Dashboard) after the supplier booked it: cancel the supplier booking, or charge again; ' +
+      "dispute_open: the cardholder's bank disputes the charge: answer it at Stripe before its evidence is due (dispute_status, dispute_reason); " +
+      'dispute_lost: the bank took the money back: cancel the supplier booking, or recover the money',
   })
   problem!: MoneyAtRisk;
   @ApiProperty({ example: 'HERTZ' }) supplier_code!: string;
@@ -41,6 +60,12 @@ export class UnsettledReservation {
   @ApiProperty({ description: 'A refund is under way (asked, or its outcome unknown): booking is blocked' }) refund_under_way!: boolean;
   @ApiPropertyOptional({ nullable: true, example: 'HERTZ-4411', description: "The supplier's booking number, if it booked" })
   supplier_confirmation!: string | null;
+  @ApiPropertyOptional({ nullable: true, example: 2000, description: 'Minor units refunded so far, by us or at Stripe' })
+  refunded_amount!: number | null;
+  @ApiPropertyOptional({ nullable: true, example: 'needs_response', description: "The dispute's status at Stripe, if the charge is disputed" })
+  dispute_status!: string | null;
+  @ApiPropertyOptional({ nullable: true, example: 'fraudulent', description: "The dispute's reason at Stripe" })
+  dispute_reason!: string | null;
 }
 
 export class MoneySafetyReport {
@@ -97,6 +122,9 @@ export class MoneySafetyCheck implements OnApplicationBootstrap {
         supplier_last_error: r.supplierLastError,
         refund_under_way: r.refundUnderWay,
         supplier_confirmation: r.supplierConfirmation,
+        refunded_amount: r.refundedAmount,
+        dispute_status: r.disputeStatus,
+        dispute_reason: r.disputeReason,
       })),
     };
   }
@@ -105,14 +133,24 @@ export class MoneySafetyCheck implements OnApplicationBootstrap {
     const report = await this.run();
     if (report.count > 0) {
       this.logger.warn({
-        msg: `${report.count} reservation(s) with money at risk: paid over ${report.older_than_minutes} min ago and neither booked nor refunded, or refunded and booked all the same`,
+        msg: `${report.count} reservation(s) with money at risk: ${summaryOf(report.reservations)}`,
         codes: report.reservations.slice(0, 50).map((r) => r.reservation_code),
       });
     }
   }
 }
 
+/** "2 paid_not_booked, 1 dispute_open": what the log line says of a report. */
+function summaryOf(reservations: UnsettledReservation[]): string {
+  const counts = new Map<MoneyAtRisk, number>();
+  for (const r of reservations) counts.set(r.problem, (counts.get(r.problem) ?? 0) + 1);
+  return [...counts].map(([problem, count]) => `${count} ${problem}`).join(', ');
+}
+
 function problemOf(reservation: Reservation): MoneyAtRisk {
+  // A dispute first: its evidence has a deadline, and a lost one took the money back.
+  if (reservation.disputeNeedsAction) return reservation.disputeStatus === 'lost' ? 'dispute_lost' : 'dispute_open';
+  if (reservation.status === ReservationStatus.SUPPLIER_CONFIRMED) return 'refunded_at_stripe_after_booking';
   if (reservation.status === ReservationStatus.REFUNDED) return 'booked_after_refund';
   if (reservation.status === ReservationStatus.RELEASED) return reservation.supplierConfirmation ? 'booked_after_release' : 'captured_after_release';
   if (reservation.captureLastError) return 'capture_refused';

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
 import { Outbox } from '@app/outbox';
 import { PaymentGateway, PaymentGatewayRejectedError, RefundSnapshot } from '@app/payments';
@@ -24,6 +25,23 @@ const CHECK_AFTER_REFUND_MS = 5 * 60_000;
 /** One refund per reservation: the same key, whoever asks and however often. */
 export function refundKeyOf(reservationCode: string): string {
   return `refund-${reservationCode}`;
+}
+
+/**
+ * A refunded reservation's runs may have reached the supplier (a timeout after sending, a
+ * supplier that books late): a while after the refund, CHECK_SUPPLIER_AFTER_REFUND makes sure
+ * the supplier holds no booking. Nothing to check when no run was made, or one was kept.
+ */
+export async function scheduleSupplierCheckAfterRefund(outbox: Outbox, manager: EntityManager, reservation: Reservation, now: Date): Promise<void> {
+  if (!reservation.refundedWithoutSupplierBooking || reservation.supplierAttempts === 0) return;
+  await outbox.enqueue(manager, {
+    type: CHECK_SUPPLIER_AFTER_REFUND,
+    aggregateType: 'reservation',
+    aggregateId: reservation.code,
+    payload: { reservationCode: reservation.code },
+    notBefore: new Date(now.getTime() + CHECK_AFTER_REFUND_MS),
+    parkUntilHandled: true,
+  });
 }
 
 /**
@@ -77,18 +95,7 @@ export class StripeRefunds {
       this.transactions.run(async (manager) => {
         const reservation = (await this.reservations.findByCode(code, manager))!;
         if (!this.apply(reservation, attempt, context)) return reservation;
-        // Its runs may have reached the supplier (a timeout after sending, a supplier that books
-        // late): a while after the refund, make sure the supplier holds no booking.
-        if (reservation.refundedWithoutSupplierBooking && reservation.supplierAttempts > 0) {
-          await this.outbox.enqueue(manager, {
-            type: CHECK_SUPPLIER_AFTER_REFUND,
-            aggregateType: 'reservation',
-            aggregateId: reservation.code,
-            payload: { reservationCode: reservation.code },
-            notBefore: new Date(this.clock.now().getTime() + CHECK_AFTER_REFUND_MS),
-            parkUntilHandled: true,
-          });
-        }
+        await scheduleSupplierCheckAfterRefund(this.outbox, manager, reservation, this.clock.now());
         // Refused: booking goes on. A retry that came due meanwhile stood aside, so schedule one
         // (runs are numbered: a retry still pending makes this one stale, or the other way round),
         // unless an operator is already asked to decide.

@@ -35,10 +35,10 @@ describe('receipts issued concurrently on mysql (integration)', () => {
         [code, `tmp-${code}-1`, app().clock.now()],
       );
       // …when the supplier's confirmation commits and the next run starts.
-      await dataSource.query("UPDATE reservations SET status = ?, supplier_confirmation = 'HZ-1' WHERE code = ?", [
-        ReservationStatus.SUPPLIER_CONFIRMED,
-        code,
-      ]);
+      await dataSource.query(
+        "UPDATE reservations SET status = ?, supplier_confirmation = 'HZ-1' WHERE code = ?",
+        [ReservationStatus.SUPPLIER_CONFIRMED, code],
+      );
       issuing = app().moduleRef.get(IssueReceiptHandler).execute(code);
       await waitForProgress({
         what: 'the second run waiting on the version key',
@@ -60,10 +60,67 @@ describe('receipts issued concurrently on mysql (integration)', () => {
       // Never leave the run behind the test: it would write after the app has closed.
       await issuing?.catch(() => undefined);
     }
-    const receipts = await dataSource.getRepository(Receipt).find({ where: { reservationCode: code }, order: { version: 'ASC' } });
+    const receipts = await dataSource
+      .getRepository(Receipt)
+      .find({ where: { reservationCode: code }, order: { version: 'ASC' } });
     expect(receipts.map((receipt) => [receipt.version, receipt.supplierStatus])).toEqual([
       [1, 'pending'],
       [2, 'confirmed'],
     ]);
+  });
+
+  it('a run issuing the first receipt while a release commits waits for it (FOR UPDATE): no "held" receipt outlives the hold', async () => {
+    app().supplier.next(...DOWN);
+    const { code } = await app().createReservation(aReservation({}, { from: app().clock.now() }));
+    await app().deliver(await app().pay(code));
+    await app().settle();
+    const { dataSource } = app();
+    // As if the money were held and no receipt issued yet: CONFIRMED_INTERNAL, a manual capture not taken.
+    await dataSource.query('DELETE FROM receipts WHERE reservation_code = ?', [code]);
+    await dataSource.query(
+      "UPDATE reservations SET capture_method = 'manual', authorized_at = ?, captured_at = NULL WHERE code = ?",
+      [app().clock.now(), code],
+    );
+
+    // The release has changed the row and not committed yet when the first receipt's run starts.
+    const release = dataSource.createQueryRunner();
+    await release.connect();
+    await release.startTransaction();
+    let issuing: Promise<string> | undefined;
+    try {
+      await release.query("UPDATE reservations SET status = 'RELEASED', released_at = ? WHERE code = ?", [
+        app().clock.now(),
+        code,
+      ]);
+      let settled = false;
+      issuing = app().moduleRef.get(IssueReceiptHandler).execute(code);
+      void issuing.finally(() => (settled = true)).catch(() => undefined);
+      const seen = await waitForProgress({
+        what: 'the receipt run waiting on the reservation row',
+        // Its read of the row, in flight: FOR UPDATE waits for the release's lock.
+        progress: async () => {
+          const sessions: { info: string | null }[] = await dataSource.query(
+            "SELECT INFO AS info FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND COMMAND <> 'Sleep' AND INFO NOT LIKE '%PROCESSLIST%'",
+          );
+          const waiting = sessions.filter(
+            (session) => session.info?.includes(`'${code}'`) && session.info.endsWith('FOR UPDATE'),
+          ).length;
+          return { settled, waiting };
+        },
+        done: ({ settled, waiting }) => settled || waiting > 0,
+        pollMs: 20,
+      });
+      // Read without the lock, it would have issued "pending, held" at once, for a hold being released.
+      expect(seen).toEqual({ settled: false, waiting: 1 });
+      await release.commitTransaction();
+
+      // It reads the row as the release left it: nothing was promised, so nothing to issue.
+      expect(await issuing).toBe('not_confirmed');
+    } finally {
+      if (release.isTransactionActive) await release.rollbackTransaction();
+      await release.release();
+      await issuing?.catch(() => undefined);
+    }
+    expect(await dataSource.getRepository(Receipt).countBy({ reservationCode: code })).toBe(0);
   });
 });

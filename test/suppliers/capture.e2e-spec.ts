@@ -1,4 +1,4 @@
-import { ExpireUnpaidReservationsJob } from '@app/payments';
+import { ExpireUnpaidReservationsJob, PaymentGateway } from '@app/payments';
 import { Receipt, ReceiptContent } from '@app/receipts';
 import { Reservation, ReservationStatus, ReservationStatusHistory } from '@app/reservations';
 import {
@@ -9,6 +9,7 @@ import {
   RELEASE_HOLD,
 } from '@app/supplier-booking';
 import { DATABASE_KINDS } from '../support/test-database';
+import { waitUntil } from '../support/wait-for-progress';
 import { startSupplierFixture, SupplierFixture } from './supplier-fixture';
 
 /**
@@ -40,6 +41,12 @@ describe.each(DATABASE_KINDS)('authorize, book, then capture on %s', (kind) => {
     return rows.map((row) => `${row.fromStatus}->${row.toStatus}: ${row.cause}`);
   };
   const receipts = (code: string) => f.receipts(code);
+  const moneySafetyProblem = async (code: string) => {
+    const report = await f.admin('get', '/money-safety?older_than_minutes=0').expect(200);
+    return (report.body.reservations as { reservation_code: string; problem: string }[]).find(
+      (entry) => entry.reservation_code === code,
+    )?.problem;
+  };
   const intentOf = (reservation: Reservation) => f.sandbox.paymentIntent(reservation.paymentIntentId!)!;
   const eventsAtStripe = (reservation: Reservation, type: string) =>
     f.sandbox
@@ -243,6 +250,69 @@ describe.each(DATABASE_KINDS)('authorize, book, then capture on %s', (kind) => {
         expect.objectContaining({ reservation_code: code!, problem: 'capture_refused' }),
       ]),
     );
+  });
+
+  it('a hold that expires while the supplier books: RELEASED first, the booking then kept and flagged (booked_after_release)', async () => {
+    const before = f.simulators.HERTZ.received;
+    const release = f.simulators.HERTZ.pause();
+    let code: string;
+    try {
+      code = await f.reserveAndPay();
+      // The booking run is at the supplier when the bank gives the hold back, and Stripe says so at once.
+      await waitUntil(() => f.simulators.HERTZ.received > before);
+      const held = await f.reservation(code);
+      const expired = await f.sandbox.expireAuthorization(held.paymentIntentId!, { deliver: false });
+      await f.acknowledge(expired.event.id, null);
+      expect((await f.reservation(code)).status).toBe(ReservationStatus.RELEASED);
+    } finally {
+      release();
+    }
+    await f.settle();
+
+    const flagged = await f.reservation(code!);
+    expect(flagged).toMatchObject({
+      status: ReservationStatus.RELEASED,
+      needsAttention: true,
+      capturedAt: null,
+    });
+    expect(flagged.supplierConfirmation).toBe(f.simulators.HERTZ.bookings().get(code!));
+    expect(flagged.supplierLastError).toMatch(/cancel the supplier booking/);
+    expect(intentOf(flagged).status).toBe('canceled');
+    expect(await moneySafetyProblem(code!)).toBe('booked_after_release');
+  });
+
+  it('a released hold captured at Stripe all the same is flagged (captured_after_release), and a Dashboard refund settles it', async () => {
+    f.simulators.HERTZ.setFaults({ rejectionRate: 1 });
+    // RELEASE_HOLD's first cancellation fails: the hold is still there when someone captures it at Stripe.
+    f.sandbox.injectFault({ operation: 'cancel_payment_intent', mode: 'error', status: 500, count: 1 });
+    const code = await f.reserveAndPay();
+    await f.settle();
+    const released = await f.reservation(code);
+    expect(released).toMatchObject({ status: ReservationStatus.RELEASED, paymentIntentCanceledAt: null });
+    await f.t.app
+      .get(PaymentGateway)
+      .capturePaymentIntent(released.paymentIntentId!, `dashboard-capture-${code}`);
+    await f.sandbox.webhooksDelivered();
+
+    await f.drainNow();
+    await f.settle();
+    const flagged = await f.reservation(code);
+    expect(flagged).toMatchObject({
+      status: ReservationStatus.RELEASED,
+      needsAttention: true,
+      paymentIntentCanceledAt: null,
+    });
+    expect(flagged.captureLastError).toMatch(/refund it at Stripe/);
+    expect(await moneySafetyProblem(code)).toBe('captured_after_release');
+
+    const refund = await f.sandbox.refundInDashboard(flagged.paymentIntentId!);
+    await f.acknowledge(refund.event.id, refund.delivery);
+    expect(await f.reservation(code)).toMatchObject({
+      status: ReservationStatus.RELEASED,
+      needsAttention: false,
+      refundedAmount: flagged.amount,
+    });
+    expect(await moneySafetyProblem(code)).toBeUndefined();
   });
 });
 

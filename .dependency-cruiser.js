@@ -81,17 +81,18 @@ module.exports = {
     },
     {
       name: 'apps-use-public-faces',
-      comment: 'The apps compose libs through their indexes (@app/<lib>).',
+      comment:
+        'The apps compose libs through their indexes (@app/<lib>); an entry file loads tracing first through the core\'s instrumentation entry (@app/core/instrumentation).',
       severity: 'error',
       from: { path: '^apps/' },
-      to: { path: '^libs/', pathNot: '^libs/[^/]+/src/index\\.ts$' },
+      to: { path: '^libs/', pathNot: ['^libs/[^/]+/src/index\\.ts$', '^libs/core/src/instrumentation\\.ts$'] },
     },
     {
       name: 'tests-use-public-faces',
-      comment: 'Tests, benchmarks and scripts import a lib through its index or its testing entry (@app/<lib>/testing).',
+      comment: 'Tests, benchmarks and scripts import a lib through its index or its testing entry (@app/<lib>/testing), or the core\'s instrumentation entry.',
       severity: 'error',
       from: { path: '^(test|bench|scripts)/' },
-      to: { path: '^libs/', pathNot: '^libs/[^/]+/src/(index|testing)\\.ts$' },
+      to: { path: '^libs/', pathNot: ['^libs/[^/]+/src/(index|testing)\\.ts$', '^libs/core/src/instrumentation\\.ts$'] },
     },
   ],
   options: {

@@ -166,6 +166,8 @@ export function succeededEvent(code: string, i: number) {
 /** Appends to `docs/perf/<name>.jsonl` and writes `docs/perf/<name>-latest.json`. */
 export function writeReport(name: string, report: object): void {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  // A run inside another benchmark (bench/tracing.ts): printed for it, not kept as a run of its own.
+  if (process.env.BENCH_NO_WRITE === '1') return;
   const dir = join(ROOT, 'docs', 'perf');
   mkdirSync(dir, { recursive: true });
   appendFileSync(join(dir, `${name}.jsonl`), `${JSON.stringify(report)}\n`);

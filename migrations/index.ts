@@ -12,6 +12,7 @@ import { PaymentChecks1764000000011 } from './1764000000011-payment-checks';
 import { OutboxLanes1764000000012 } from './1764000000012-outbox-lanes';
 import { PaymentCapture1764000000013 } from './1764000000013-payment-capture';
 import { StripeMoneyEvents1764000000014 } from './1764000000014-stripe-money-events';
+import { TraceContext1764000000015 } from './1764000000015-trace-context';
 
 /** Every migration, in order; the apps run them at start (DATABASE_MIGRATE_ON_START). */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   OutboxLanes1764000000012,
   PaymentCapture1764000000013,
   StripeMoneyEvents1764000000014,
+  TraceContext1764000000015,
 ];

@@ -1,3 +1,5 @@
+// Tracing starts before anything else is loaded (docs/observability.md).
+import './instrument';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';

@@ -3,10 +3,11 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { Mutex, Semaphore } from 'async-mutex';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Clock } from '@app/core';
+import { Clock, inSpan, SpanKind } from '@app/core';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { backoffDelayMs } from './backoff';
 import { OutboxEvent } from './outbox-event.entity';
-import { OutboxHandlerRegistry } from './outbox-handler';
+import { OutboxEventHandler, OutboxHandlerRegistry } from './outbox-handler';
 import { outboxConfig, OutboxConfig } from './outbox.config';
 import { NonRetryableOutboxError, RetryOutboxEventLater } from './outbox.errors';
 import { Failure, OutboxRepository } from './outbox.repository';
@@ -224,6 +225,15 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
       return this.failure(event, new NonRetryableOutboxError('gave up: attempts exhausted without an outcome'));
     }
     if (!handler) return this.failure(event, new NonRetryableOutboxError(`no handler for ${event.type}`));
+    // A span per run, in the trace of whatever enqueued it (a retry too): the handler's calls are its children.
+    return inSpan(event.type, { kind: SpanKind.CONSUMER, parent: event.traceContext, attributes: spanAttributesOf(event) }, async (span) => {
+      const outcome = await this.handle(handler, event, owner, leaseExpiresAt);
+      if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.failure.error });
+      return outcome;
+    });
+  }
+
+  private async handle(handler: OutboxEventHandler, event: OutboxEvent, owner: string, leaseExpiresAt: Date): Promise<Outcome> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.config.handlerTimeoutMs);
     try {
@@ -273,5 +283,30 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
       error: message.slice(0, 300),
     });
     return { id: event.id, ok: false, failure: { id: event.id, error: message, at, nextAttemptAt } };
+  }
+}
+
+/** What a run's span says of its event: the reservation's code wherever the event names one. */
+function spanAttributesOf(event: OutboxEvent): Record<string, string | number> {
+  const attributes: Record<string, string | number> = {
+    'outbox.event.id': event.id,
+    'outbox.event.type': event.type,
+    'outbox.attempt': event.attempts,
+    'outbox.lane': event.lane,
+    'outbox.aggregate.type': event.aggregateType,
+    'outbox.aggregate.id': event.aggregateId,
+  };
+  const code = event.aggregateType === 'reservation' ? event.aggregateId : reservationCodeIn(event.payload);
+  if (code) attributes['reservation.code'] = code;
+  return attributes;
+}
+
+/** `payload.reservationCode`, when the payload names it (a receipt's e-mail does). */
+function reservationCodeIn(payload: string): string | undefined {
+  try {
+    const code = (JSON.parse(payload) as { reservationCode?: unknown }).reservationCode;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -66,4 +66,11 @@ export class OutboxEvent {
 
   @Column({ name: 'processed_at', type: 'datetime', precision: 3, nullable: true })
   processedAt!: Date | null;
+
+  /**
+   * The W3C trace context (JSON: `traceparent`, `tracestate`) active when the event was
+   * enqueued: its handler's span continues that trace, every attempt of it. Null with tracing off.
+   */
+  @Column({ name: 'trace_context', type: 'varchar', length: 512, nullable: true })
+  traceContext!: string | null;
 }

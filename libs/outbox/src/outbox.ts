@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Clock, TransactionRunner } from '@app/core';
+import { Clock, currentTraceContext, TransactionRunner } from '@app/core';
 import { OutboxDrainer } from './outbox-drainer';
 import { OutboxStatus } from './outbox-event.entity';
 import { DEFAULT_LANE, OutboxHandlerRegistry } from './outbox-handler';
@@ -55,6 +55,7 @@ export class Outbox {
       createdAt: now,
       updatedAt: now,
       processedAt: null,
+      traceContext: currentTraceContext(),
     });
     // Once committed, this process starts on it at once (its lane only): milliseconds, not a poll interval.
     if (dueAt && dueAt <= now) this.transactions.afterCommit(manager, () => this.drainer.nudge(lane));

@@ -73,6 +73,8 @@ export interface NewReservation {
   carCategoryCode: string;
   customer: { firstName: string; lastName: string; email: string; phone: string };
   price: { amount: number; currency: string };
+  /** The trace of the creating request (`currentTraceContext`), when tracing is on. */
+  traceContext?: string | null;
 }
 
 /**
@@ -262,6 +264,13 @@ export class Reservation {
   @Column({ name: 'disputed_at', type: 'datetime', precision: 3, nullable: true })
   disputedAt!: Date | null;
 
+  /**
+   * The W3C trace context of the request that created it, when tracing is on: the span that
+   * applies its payment (another request, another trace) links to it.
+   */
+  @Column({ name: 'trace_context', type: 'varchar', length: 512, nullable: true })
+  traceContext!: string | null;
+
   @Column({ name: 'lock_version', type: 'int' })
   lockVersion!: number;
 
@@ -325,6 +334,7 @@ export class Reservation {
       disputeStatus: null,
       disputeReason: null,
       disputedAt: null,
+      traceContext: input.traceContext ?? null,
       lockVersion: 1,
       createdAt: now,
       updatedAt: now,

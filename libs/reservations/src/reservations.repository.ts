@@ -36,6 +36,7 @@ export const WRITTEN_ONCE_OR_APART: readonly (keyof Reservation & string)[] = [
   'amount',
   'currency',
   'paymentCheckedAt',
+  'traceContext',
   'lockVersion',
   'createdAt',
   'updatedAt',

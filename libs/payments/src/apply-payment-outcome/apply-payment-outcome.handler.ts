@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
+import { Clock, linkActiveSpanTo, retryLostRaces, TransactionRunner } from '@app/core';
 import { Outbox } from '@app/outbox';
 import { CaptureMethod, PaymentOutcome, ReservationsRepository, ReservationStatus } from '@app/reservations';
 import { BOOK_WITH_SUPPLIER, PAYMENT_CHANGED_AT_STRIPE } from '../payment-events';
@@ -39,6 +39,8 @@ export class ApplyPaymentOutcomeHandler {
   async apply(manager: EntityManager, input: ApplyPaymentOutcome): Promise<ApplyResult> {
     const reservation = await this.reservations.findByCode(input.reservationCode, manager);
     if (!reservation) return 'unknown_reservation';
+    // Stripe's event comes in a trace of its own: point it to the trace that created the reservation.
+    linkActiveSpanTo(reservation.traceContext, { 'reservation.code': reservation.code, 'link.reason': 'the reservation was created there' });
     const knew = reservation.paymentIntentId === input.paymentIntentId;
     if (!knew && !reservation.attachPaymentIntent(input.paymentIntentId, null, input.captureMethod)) return 'ignored';
     const now = this.clock.now();

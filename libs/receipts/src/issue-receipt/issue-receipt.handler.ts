@@ -70,7 +70,8 @@ export class IssueReceiptHandler {
       type: SEND_RECEIPT_EMAIL,
       aggregateType: 'receipt',
       aggregateId: number,
-      payload: { receiptNumber: number },
+      // The reservation's code only names it, for the trace's attributes; the handler reads the receipt.
+      payload: { receiptNumber: number, reservationCode: reservation.code },
     });
   }
 }

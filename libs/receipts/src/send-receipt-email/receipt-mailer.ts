@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { createTransport, Transporter } from 'nodemailer';
+import { inSpan, SpanKind } from '@app/core';
 import { receiptsConfig, ReceiptsConfig } from '../receipts.config';
 
 export interface OutgoingMail {
@@ -46,9 +47,14 @@ export class ReceiptMailer implements OnModuleDestroy {
 
   async send(mail: OutgoingMail): Promise<Delivery> {
     const message = { from: this.config.mail.from, ...mail };
-    if (this.smtp) {
-      const info = (await this.smtp.sendMail(message)) as { response: string };
-      return { via: 'smtp', response: info.response };
+    const smtp = this.smtp;
+    if (smtp) {
+      // No instrumentation package exists for nodemailer: the SMTP exchange gets a span of its own.
+      return inSpan('smtp send', { kind: SpanKind.CLIENT, attributes: this.smtpAttributes(mail) }, async (span) => {
+        const info = (await smtp.sendMail(message)) as { response: string };
+        span.setAttribute('smtp.response.code', Number(/^\d{3}/.exec(info.response)?.[0] ?? 0));
+        return { via: 'smtp', response: info.response };
+      });
     }
     const { message: raw } = (await this.files.sendMail(message)) as { message: Buffer };
     const directory = this.config.mail.directory;
@@ -59,6 +65,17 @@ export class ReceiptMailer implements OnModuleDestroy {
     await rename(`${path}.tmp`, path);
     this.logger.log({ msg: `No SMTP_URL: e-mail written to ${relative(process.cwd(), path) || path}`, path });
     return { via: 'file', path };
+  }
+
+  /** Where the mail goes and which message it is; never an address (the recipient is personal data). */
+  private smtpAttributes(mail: OutgoingMail): Record<string, string | number> {
+    const url = new URL(this.config.mail.smtpUrl!);
+    return {
+      'server.address': url.hostname,
+      'server.port': Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
+      'network.protocol.name': 'smtp',
+      'email.message.id': mail.messageId,
+    };
   }
 
   onModuleDestroy(): void {

@@ -1,6 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CatalogRepository, CatalogSnapshot, Office } from '@app/catalog';
-import { Clock, IdempotencyClaim, IdempotencyKeyReusedError, isUniqueViolation, retryLostRaces, TransactionRunner } from '@app/core';
+import {
+  Clock,
+  currentTraceContext,
+  IdempotencyClaim,
+  IdempotencyKeyReusedError,
+  isUniqueViolation,
+  retryLostRaces,
+  TransactionRunner,
+} from '@app/core';
 import { checkChargeableAmount } from '../domain/chargeable-amount';
 import { generateReservationCode } from '../domain/reservation-code';
 import { checkRentalPeriod, LocalTime, resolveLocalTime } from '../domain/rental-period';
@@ -141,6 +149,7 @@ function newReservation(input: CreateReservationInput, pickup: LocalTime, dropof
       carCategoryCode: input.carCategory,
       customer: input.customer,
       price: input.price,
+      traceContext: currentTraceContext(),
     },
     now,
   );

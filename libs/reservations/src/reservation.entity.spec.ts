@@ -206,12 +206,12 @@ describe('Reservation', () => {
       expect(reservation.refundPending).toBe(false);
       reservation.requestRefund(new Date('2026-11-22T12:00:00Z'), 'admin:ana');
       expect(reservation.refundPending).toBe(true);
-      expect(reservation.refundedWithoutSupplierBooking).toBe(false);
+      expect(reservation.endedWithoutSupplierBooking).toBe(false);
       reservation.refund('re_1', 18950, 'refunded', 'admin:ana');
       expect(reservation.refundPending).toBe(false);
-      expect(reservation.refundedWithoutSupplierBooking).toBe(true);
+      expect(reservation.endedWithoutSupplierBooking).toBe(true);
       reservation.keepConfirmationAfterRefund('H1234567', 'HERTZ confirmed after the refund');
-      expect(reservation.refundedWithoutSupplierBooking).toBe(false);
+      expect(reservation.endedWithoutSupplierBooking).toBe(false);
     });
   });
 
@@ -262,6 +262,35 @@ describe('Reservation', () => {
       expect(reservation.recordRefundAtStripe(full, 'echo')).toBe('recorded');
       expect(reservation).toMatchObject({ status: S.CONFIRMED_INTERNAL, refundedAmount: 18950, refundState: 'REQUESTED' });
       expect(reservation.takePendingChanges()).toEqual([]);
+    });
+
+    it('a full refund reported before the payment succeeded applies once it does: REFUNDED, not booked', () => {
+      const unpaid = inStatus(S.PAYMENT_IN_PROGRESS);
+      unpaid.paidAt = null;
+      expect(unpaid.recordRefundAtStripe(full, 'refunded early')).toBe('recorded');
+      expect(unpaid.status).toBe(S.PAYMENT_IN_PROGRESS);
+      expect(unpaid.applyPaymentOutcome({ kind: 'succeeded' }, 'payment_intent.succeeded')).toBe(true);
+      expect(unpaid).toMatchObject({ status: S.REFUNDED, refundedAmount: 18950, refundId: null });
+    });
+
+    it('our refund never lowers the total Stripe reported (a Dashboard refund came first)', () => {
+      const reservation = inStatus(S.CONFIRMED_INTERNAL);
+      reservation.requestRefund(new Date('2026-11-22T12:00:00Z'), 'admin:ana');
+      reservation.recordRefundAtStripe(full, 'echo of ours, after 63.16 in the Dashboard');
+      reservation.refund('re_ours', 12634, 'refunded the rest', 'admin:ana');
+      expect(reservation).toMatchObject({ status: S.REFUNDED, refundedAmount: 18950, refundId: 're_ours' });
+    });
+
+    it('dispute events out of order: an older status never replaces a newer one', () => {
+      const reservation = inStatus(S.SUPPLIER_CONFIRMED);
+      const at = new Date('2026-11-23T09:00:00Z');
+      expect(reservation.recordDispute({ id: 'dp_1', status: 'under_review', reason: 'fraudulent' }, 'evidence', at)).toBe(true);
+      expect(reservation.recordDispute({ id: 'dp_1', status: 'needs_response', reason: 'fraudulent' }, 'late created', at)).toBe(false);
+      expect(reservation.disputeStatus).toBe('under_review');
+      const inquiry = inStatus(S.SUPPLIER_CONFIRMED);
+      inquiry.recordDispute({ id: 'dp_2', status: 'needs_response', reason: 'fraudulent' }, 'escalated', at);
+      expect(inquiry.recordDispute({ id: 'dp_2', status: 'warning_needs_response', reason: 'fraudulent' }, 'late inquiry', at)).toBe(false);
+      expect(inquiry.disputeStatus).toBe('needs_response');
     });
 
     it('a dispute is flagged, keeps its latest status, and a final one never reopens; a booking does not clear its flag', () => {

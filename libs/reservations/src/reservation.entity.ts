@@ -33,6 +33,16 @@ export const REFUNDED_AT_STRIPE_AFTER_BOOKING =
 export const DISPUTE_SETTLED_STATUSES: readonly string[] = ['won', 'warning_closed'];
 /** A dispute's final statuses: an older event never reopens one. */
 const DISPUTE_FINAL_STATUSES: readonly string[] = ['won', 'lost', 'warning_closed', 'charge_refunded', 'prevented'];
+/**
+ * How far along a dispute's statuses are, as Stripe moves them: an inquiry (`warning_*`) may
+ * become a chargeback, evidence moves it under review, and a final status ends it. Events may
+ * arrive in any order: one that would move a dispute back is an older one.
+ */
+function disputeStage(status: string | null): number {
+  if (status === null) return -1;
+  if (DISPUTE_FINAL_STATUSES.includes(status)) return 4;
+  return ['warning_needs_response', 'warning_under_review', 'needs_response', 'under_review'].indexOf(status);
+}
 
 /** What Stripe reports of a dispute of a reservation's charge. */
 export interface DisputeFacts {
@@ -393,6 +403,7 @@ export class Reservation {
         this.paidAt ??= at;
         if (this.captureMethod === 'manual') this.capturedAt ??= at;
         this.transitionTo(S.PAID, cause);
+        this.settleRefundRecordedAtStripe();
         return true;
       case 'authorized':
         // A hold reported after we saw its intent cancelled is stale: cancelling gave it back.
@@ -496,6 +507,7 @@ export class Reservation {
     if (this.supplierConfirmation) this.transitionTo(ReservationStatus.SUPPLIER_CONFIRMED, cause);
     else if (this.status === ReservationStatus.AUTHORIZED) this.transitionTo(ReservationStatus.PAID, cause);
     else this.pending.push({ from: this.status, to: this.status, cause: cause.slice(0, 255), actor: null });
+    this.settleRefundRecordedAtStripe();
     return true;
   }
 
@@ -570,17 +582,10 @@ export class Reservation {
     const full = refund.refundedTotal >= refund.capturedTotal;
     if (this.refundUnderWay || this.status === ReservationStatus.REFUNDED) return 'recorded';
     const S = ReservationStatus;
-    if (full && !this.held && (this.status === S.PAID || this.status === S.CONFIRMED_INTERNAL)) {
-      if (this.status === S.PAID) this.transitionTo(S.CONFIRMED_INTERNAL, `${cause}, before the supplier booked it`.slice(0, 255));
-      this.refund(null, refund.refundedTotal, cause, null);
-      return 'refunded';
-    }
+    const ended = full ? this.endByRefundAtStripe(cause) : false;
+    if (ended === 'refunded') return ended;
     this.pending.push({ from: this.status, to: this.status, cause: cause.slice(0, 255), actor: null });
-    if (full && this.status === S.SUPPLIER_CONFIRMED) {
-      this.needsAttention = true;
-      this.supplierLastError = REFUNDED_AT_STRIPE_AFTER_BOOKING;
-      return 'flagged';
-    }
+    if (ended === 'flagged') return ended;
     if (full && this.status === S.RELEASED && this.captureLastError === CAPTURED_AFTER_RELEASE) {
       this.needsAttention = this.supplierConfirmation !== null || this.disputeNeedsAction;
     }
@@ -588,13 +593,44 @@ export class Reservation {
   }
 
   /**
+   * What a full refund at Stripe means for a reservation whose money was taken: REFUNDED before
+   * the supplier booked it (PAID passes through CONFIRMED_INTERNAL), flagged after. False while
+   * the money is not taken (unpaid, or held): `settleRefundRecordedAtStripe` applies it once it is.
+   */
+  private endByRefundAtStripe(cause: string): StripeRefundEffect {
+    const S = ReservationStatus;
+    if (!this.held && (this.status === S.PAID || this.status === S.CONFIRMED_INTERNAL)) {
+      if (this.status === S.PAID) this.transitionTo(S.CONFIRMED_INTERNAL, `${cause}, before the supplier booked it`.slice(0, 255));
+      this.refund(null, this.refundedAmount ?? 0, cause, null);
+      return 'refunded';
+    }
+    if (this.status === S.SUPPLIER_CONFIRMED) {
+      this.needsAttention = true;
+      this.supplierLastError = REFUNDED_AT_STRIPE_AFTER_BOOKING;
+      return 'flagged';
+    }
+    return false;
+  }
+
+  /**
+   * The money was just taken (the payment succeeded, or the hold was captured) of a reservation
+   * Stripe had already reported refunded in full (events come in any order; a support agent may
+   * refund while our capture's answer is lost): that refund applies now, as it would have then.
+   */
+  private settleRefundRecordedAtStripe(): void {
+    if ((this.refundedAmount ?? 0) < this.amount || this.refundUnderWay) return;
+    const cause = `refunded in full at Stripe before the money was taken (${this.refundedAmount} of ${this.amount})`;
+    if (this.endByRefundAtStripe(cause) === 'flagged') this.pending.push({ from: this.status, to: this.status, cause, actor: null });
+  }
+
+  /**
    * A dispute of the charge opened, moved or closed (`charge.dispute.*`): kept with its status
    * and reason, and flagged for operators (evidence is due; a lost one took the money back).
-   * False when it tells nothing new: a final status never goes back to an open one.
+   * False when it tells nothing new: a status never goes back (a final one never reopens).
    */
   recordDispute(dispute: DisputeFacts, cause: string, at: Date): boolean {
-    const sameDispute = this.disputeId === dispute.id;
-    if (sameDispute && (this.disputeStatus === dispute.status || DISPUTE_FINAL_STATUSES.includes(this.disputeStatus ?? ''))) return false;
+    // The same dispute: only a move forward (an older event arriving late, or a repeat, tells nothing new).
+    if (this.disputeId === dispute.id && disputeStage(dispute.status) <= disputeStage(this.disputeStatus)) return false;
     this.disputeId = dispute.id.slice(0, 255);
     this.disputeStatus = dispute.status.slice(0, 32);
     this.disputeReason = dispute.reason.slice(0, 64);
@@ -736,7 +772,8 @@ export class Reservation {
   refund(refundId: string | null, amount: number, cause: string, actor: string | null): void {
     this.transitionTo(ReservationStatus.REFUNDED, cause, actor);
     this.refundId = refundId;
-    this.refundedAmount = amount;
+    // Never below what Stripe already reported: a Dashboard refund before ours counts in its total.
+    this.refundedAmount = Math.max(this.refundedAmount ?? 0, amount);
     this.refundState = null;
     this.refundLastError = null;
     this.supplierNextRetryAt = null;
@@ -744,9 +781,14 @@ export class Reservation {
     this.needsAttention = this.supplierConfirmation !== null || this.disputeNeedsAction;
   }
 
-  /** Refunded with no supplier booking known: a run may have reached the supplier all the same. */
-  get refundedWithoutSupplierBooking(): boolean {
-    return this.status === ReservationStatus.REFUNDED && !this.supplierConfirmation;
+  /**
+   * Ended (refunded, or its hold released) with no supplier booking known, after booking runs:
+   * one may have reached the supplier all the same (a timeout after it booked), which the
+   * supplier check after the end looks for.
+   */
+  get endedWithoutSupplierBooking(): boolean {
+    const ended = this.status === ReservationStatus.REFUNDED || this.status === ReservationStatus.RELEASED;
+    return ended && !this.supplierConfirmation;
   }
 
   /**

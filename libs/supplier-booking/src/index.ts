@@ -6,6 +6,8 @@ export { CAPTURE_PAYMENT, CHECK_SUPPLIER_AFTER_REFUND, ISSUE_RECEIPT, RELEASE_HO
 export { HoldDeadlineJob } from './capture/hold-deadline.job';
 export { captureKeyOf, CapturePaymentHandler } from './capture/hold.handlers';
 export { maskPersonalData } from './masking';
+export { MoneySafetyCheck } from './money-safety/money-safety.check';
+export type { MoneyAtRisk, MoneySafetyReport } from './money-safety/money-safety.check';
 export { MoneySafetyCommand } from './money-safety/money-safety.command';
 export { RefundCommand } from './refund/refund-reservation.command';
 export { RefundReservationHandler } from './refund/refund-reservation.handler';

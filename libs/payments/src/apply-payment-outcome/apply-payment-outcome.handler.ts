@@ -58,8 +58,9 @@ export class ApplyPaymentOutcomeHandler {
         parkUntilHandled: true,
       });
     }
-    // Its hold expired, or was cancelled at Stripe: a receipt that said "held" is to be corrected.
-    if (changed && reservation.status === ReservationStatus.RELEASED) {
+    // Its hold expired, or was cancelled at Stripe (a receipt that said "held" is to be corrected);
+    // or the payment came after Stripe had reported it refunded in full (REFUNDED at once).
+    if (changed && (reservation.status === ReservationStatus.RELEASED || reservation.status === ReservationStatus.REFUNDED)) {
       await this.outbox.enqueue(manager, paymentChangedAtStripe(reservation.code));
     }
     await this.reservations.saveChanges(manager, reservation, now);

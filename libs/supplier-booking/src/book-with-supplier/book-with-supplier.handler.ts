@@ -3,7 +3,8 @@ import { EntityManager } from 'typeorm';
 import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
 import { backoffCeilingMs, Outbox } from '@app/outbox';
 import { Reservation, ReservationsRepository, ReservationStatus } from '@app/reservations';
-import { CAPTURE_PAYMENT, ISSUE_RECEIPT, RELEASE_HOLD, reservationEvent, RETRY_SUPPLIER_BOOKING } from '../booking-events';
+import { CAPTURE_PAYMENT, ISSUE_RECEIPT, reservationEvent, RETRY_SUPPLIER_BOOKING } from '../booking-events';
+import { enqueueRelease } from '../capture/hold.handlers';
 import { BookingRun, SupplierBookingClient } from '../supplier-booking.client';
 import { SupplierBookingRequest } from '../supplier-gateway';
 import { SupplierRequestsRepository } from '../supplier-requests.repository';
@@ -158,7 +159,7 @@ export class BookWithSupplierHandler {
    */
   async checkAfterRefund(reservationCode: string): Promise<'booked_after_refund' | 'not_booked' | 'nothing_to_do'> {
     const reservation = await this.reservations.findByCode(reservationCode);
-    if (!reservation?.refundedWithoutSupplierBooking) return 'nothing_to_do';
+    if (!reservation?.endedWithoutSupplierBooking) return 'nothing_to_do';
     const run = await this.client.lookup(reservation.supplierCode, bookingRequestOf(reservation));
     const result = run.result;
     await retryLostRaces.execute(() =>
@@ -194,7 +195,7 @@ export class BookWithSupplierHandler {
 
   /** A released hold is cancelled at Stripe; a receipt issued while it was held gets a version that says nothing was charged. */
   private async releaseHeld(manager: EntityManager, reservation: Reservation, receiptIssued: boolean): Promise<void> {
-    await this.outbox.enqueue(manager, reservationEvent(RELEASE_HOLD, reservation.code));
+    await enqueueRelease(this.outbox, manager, reservation, this.clock.now());
     if (receiptIssued) await this.issueReceipt(manager, reservation);
   }
 

@@ -4,7 +4,8 @@ import { BackgroundConfig, backgroundConfig, Clock, registerInterval, retryLostR
 import { Outbox } from '@app/outbox';
 import { PaymentGateway, paymentsConfig, PaymentsConfig } from '@app/payments';
 import { Reservation, ReservationsRepository } from '@app/reservations';
-import { CAPTURE_PAYMENT, ISSUE_RECEIPT, RELEASE_HOLD, reservationEvent } from '../booking-events';
+import { CAPTURE_PAYMENT, ISSUE_RECEIPT, reservationEvent } from '../booking-events';
+import { enqueueRelease } from './hold.handlers';
 
 const BATCH = 100;
 
@@ -76,7 +77,7 @@ export class HoldDeadlineJob implements OnApplicationBootstrap {
         if (decided === 'none' && !learnt) return 'none';
         if (decided === 'capture') await this.outbox.enqueue(manager, reservationEvent(CAPTURE_PAYMENT, code));
         if (decided === 'release') {
-          await this.outbox.enqueue(manager, reservationEvent(RELEASE_HOLD, code));
+          await enqueueRelease(this.outbox, manager, reservation, now);
           await this.outbox.enqueue(manager, { ...reservationEvent(ISSUE_RECEIPT, code), parkUntilHandled: true });
         }
         await this.reservations.saveChanges(manager, reservation, now);

@@ -5,6 +5,7 @@ import { NonRetryableOutboxError, Outbox, OutboxEventHandler, OutboxHandler, Out
 import { PaymentGateway, PaymentGatewayRejectedError, PaymentIntentSnapshot } from '@app/payments';
 import { Reservation, ReservationsRepository, ReservationStatus } from '@app/reservations';
 import { BookingEventPayload, CAPTURE_PAYMENT, ISSUE_RECEIPT, RELEASE_HOLD, reservationEvent } from '../booking-events';
+import { scheduleSupplierCheckAfterEnd } from '../refund/stripe-refunds';
 
 /** One capture per reservation: the same key, however often it is tried (a lost answer is repeated, never doubled). */
 export function captureKeyOf(reservationCode: string): string {
@@ -17,6 +18,16 @@ export function releaseKeyOf(reservationCode: string): string {
 }
 
 export type CaptureOutcome = 'captured' | 'refused' | 'nothing_to_do';
+
+/**
+ * What every release of a hold by us enqueues with it: RELEASE_HOLD (the intent cancelled, the
+ * hold back to the customer at once), and, if booking runs were made, the supplier check after
+ * the end (a run that timed out may have booked).
+ */
+export async function enqueueRelease(outbox: Outbox, manager: EntityManager, reservation: Reservation, now: Date): Promise<void> {
+  await outbox.enqueue(manager, reservationEvent(RELEASE_HOLD, reservation.code));
+  await scheduleSupplierCheckAfterEnd(outbox, manager, reservation, now);
+}
 
 /**
  * Takes a held reservation's money (PAYMENT_CAPTURE=after_supplier_confirmation): the supplier
@@ -83,12 +94,14 @@ export class CapturePaymentHandler {
    */
   private async followUp(manager: EntityManager, reservation: Reservation): Promise<void> {
     const event = (type: string) => reservationEvent(type, reservation.code);
+    // Taken, and Stripe had reported it refunded in full meanwhile: REFUNDED, and its runs may have booked.
+    if (reservation.status === ReservationStatus.REFUNDED) await scheduleSupplierCheckAfterEnd(this.outbox, manager, reservation, this.clock.now());
     if (reservation.status === ReservationStatus.SUPPLIER_CONFIRMED || reservation.status === ReservationStatus.CONFIRMED_INTERNAL) {
       // The receipts slice handles it; a process without that slice (the CLI) may still enqueue it.
       await this.outbox.enqueue(manager, { ...event(ISSUE_RECEIPT), parkUntilHandled: true });
     }
     if (reservation.status === ReservationStatus.RELEASED) {
-      await this.outbox.enqueue(manager, event(RELEASE_HOLD));
+      await enqueueRelease(this.outbox, manager, reservation, this.clock.now());
       await this.outbox.enqueue(manager, { ...event(ISSUE_RECEIPT), parkUntilHandled: true });
     }
   }

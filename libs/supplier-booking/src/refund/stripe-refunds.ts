@@ -28,12 +28,13 @@ export function refundKeyOf(reservationCode: string): string {
 }
 
 /**
- * A refunded reservation's runs may have reached the supplier (a timeout after sending, a
- * supplier that books late): a while after the refund, CHECK_SUPPLIER_AFTER_REFUND makes sure
- * the supplier holds no booking. Nothing to check when no run was made, or one was kept.
+ * The runs of a reservation that ended without a booking (refunded, or its hold released) may
+ * have reached the supplier (a timeout after sending, a supplier that books late): a while
+ * after the end, CHECK_SUPPLIER_AFTER_REFUND makes sure the supplier holds no booking, and
+ * keeps and flags one it finds. Nothing to check when no run was made, or one was kept.
  */
-export async function scheduleSupplierCheckAfterRefund(outbox: Outbox, manager: EntityManager, reservation: Reservation, now: Date): Promise<void> {
-  if (!reservation.refundedWithoutSupplierBooking || reservation.supplierAttempts === 0) return;
+export async function scheduleSupplierCheckAfterEnd(outbox: Outbox, manager: EntityManager, reservation: Reservation, now: Date): Promise<void> {
+  if (!reservation.endedWithoutSupplierBooking || reservation.supplierAttempts === 0) return;
   await outbox.enqueue(manager, {
     type: CHECK_SUPPLIER_AFTER_REFUND,
     aggregateType: 'reservation',
@@ -69,8 +70,9 @@ export class StripeRefunds {
       if (now.getTime() - requestedAt.getTime() < REFUND_KEY_WINDOW_MS) {
         return judged(await this.payments.refundPaymentIntent(intent, refundKeyOf(reservation.code)));
       }
-      // Stripe no longer knows the key: a refund it made under it is on the intent.
-      const made = await this.refundsOf(intent);
+      // Stripe no longer knows the key: a refund it made under it is on the intent. Only a total
+      // that covers the payment ends it: a partial refund made in the Dashboard is not ours.
+      const made = await this.refundsOf(intent, reservation.amount);
       if (made) return made;
       // None was made; a key per day keeps repeats within a day to one refund, and Stripe never
       // refunds more than was captured.
@@ -80,7 +82,7 @@ export class StripeRefunds {
       if (!(error instanceof PaymentGatewayRejectedError)) return { kind: 'unknown', error: message };
       // Refunded already (another attempt, or by hand at Stripe): the intent's refunds tell how much.
       if (error.providerCode === 'charge_already_refunded') {
-        return (await this.refundsOf(intent).catch(() => null)) ?? { kind: 'unknown', error: message };
+        return (await this.refundsOf(intent, reservation.amount).catch(() => null)) ?? { kind: 'unknown', error: message };
       }
       return { kind: 'refused', error: message };
     }
@@ -95,7 +97,7 @@ export class StripeRefunds {
       this.transactions.run(async (manager) => {
         const reservation = (await this.reservations.findByCode(code, manager))!;
         if (!this.apply(reservation, attempt, context)) return reservation;
-        await scheduleSupplierCheckAfterRefund(this.outbox, manager, reservation, this.clock.now());
+        await scheduleSupplierCheckAfterEnd(this.outbox, manager, reservation, this.clock.now());
         // Refused: booking goes on. A retry that came due meanwhile stood aside, so schedule one
         // (runs are numbered: a retry still pending makes this one stale, or the other way round),
         // unless an operator is already asked to decide.
@@ -135,10 +137,12 @@ export class StripeRefunds {
     }
   }
 
-  private async refundsOf(intent: string): Promise<RefundAttempt | null> {
+  /** The intent's refunds, as a refund done, when they add up to `paid` (whoever made them); null otherwise. */
+  private async refundsOf(intent: string, paid: number): Promise<RefundAttempt | null> {
     const made = (await this.payments.listRefunds(intent)).filter((refund) => refund.status === 'succeeded' || refund.status === 'pending');
-    if (made.length === 0) return null;
-    return { kind: 'refunded', refundId: made[0].id, amount: made.reduce((sum, refund) => sum + refund.amount, 0) };
+    const total = made.reduce((sum, refund) => sum + refund.amount, 0);
+    if (made.length === 0 || total < paid) return null;
+    return { kind: 'refunded', refundId: made[0].id, amount: total };
   }
 }
 

@@ -10,14 +10,14 @@ import {
 import { PAYMENT_CHANGED_AT_STRIPE } from '@app/payments';
 import { ReservationsRepository, ReservationStatus } from '@app/reservations';
 import { BookingEventPayload, ISSUE_RECEIPT, reservationEvent } from '../booking-events';
-import { scheduleSupplierCheckAfterRefund } from '../refund/stripe-refunds';
+import { scheduleSupplierCheckAfterEnd } from '../refund/stripe-refunds';
 
 /**
  * PAYMENT_CHANGED_AT_STRIPE: Stripe moved the money without us (a refund made in the Dashboard,
  * a hold that expired or was cancelled there), and what follows our own refund or release
- * follows it too: a refunded reservation whose runs may have reached the supplier gets its
- * supplier check, and a released one its receipt version saying nothing was charged (the
- * issuer issues one only after a receipt that said "held").
+ * follows it too: a reservation that ended so (refunded, or released) and whose runs may have
+ * reached the supplier gets its supplier check, and a released one its receipt version saying
+ * nothing was charged (the issuer issues one only after a receipt that said "held").
  */
 @Injectable()
 @OutboxHandler(PAYMENT_CHANGED_AT_STRIPE, { lane: 'payments' })
@@ -36,9 +36,8 @@ export class PaymentChangedAtStripeOutboxHandler implements OutboxEventHandler<B
       this.transactions.run(async (manager) => {
         const reservation = await this.reservations.findByCode(code, manager);
         if (!reservation) throw new NonRetryableOutboxError(`no reservation ${code}`);
-        if (reservation.status === ReservationStatus.REFUNDED) {
-          await scheduleSupplierCheckAfterRefund(this.outbox, manager, reservation, this.clock.now());
-        } else if (reservation.status === ReservationStatus.RELEASED) {
+        await scheduleSupplierCheckAfterEnd(this.outbox, manager, reservation, this.clock.now());
+        if (reservation.status === ReservationStatus.RELEASED) {
           await this.outbox.enqueue(manager, {
             ...reservationEvent(ISSUE_RECEIPT, code),
             parkUntilHandled: true,

@@ -9,7 +9,13 @@ import { ExpireUnpaidReservationsJob, PaymentGateway, ReconcilePaymentsJob, STRI
 import { CreateReservationHandler, CreateReservationInput } from '@app/reservations/testing';
 import { Reservation, ReservationStatusHistory } from '@app/reservations';
 import { ReceiveStripeEventHandler } from '@app/stripe-webhook';
-import { RefundReservationHandler, RetrySupplierBookingNowHandler, SupplierGatewayRegistry } from '@app/supplier-booking';
+import {
+  HoldDeadlineJob,
+  MoneySafetyCheck,
+  RefundReservationHandler,
+  RetrySupplierBookingNowHandler,
+  SupplierGatewayRegistry,
+} from '@app/supplier-booking';
 import { AppModule } from '../../../apps/api/src/app.module';
 import { FakeClock } from '../../support/fakes/fake-clock';
 import { FakePaymentGateway, FakeStripeEvent } from '../../support/fakes/fake-payment-gateway';
@@ -24,6 +30,23 @@ const MAX_DRAINS = 20;
 
 /** What an operator's action came to: done, or refused with a domain error (a 409, a 502…), which is an answer, not a failure. */
 export type OperatorAnswer = { ok: true } | { ok: false; code: string };
+
+/** What the money-safety check reports of one reservation (the fields the tests read). */
+export interface MoneyAtRiskEntry {
+  reservation_code: string;
+  status: string;
+  problem: string;
+  needs_attention: boolean;
+  refunded_amount: number | null;
+  dispute_status: string | null;
+}
+
+/** What the hold-deadline job did in one run. */
+export interface HoldDeadlineRun {
+  learnt: number;
+  captured: number;
+  released: number;
+}
 
 export interface IntegrationParts {
   kind: DatabaseKind;
@@ -175,6 +198,16 @@ export class IntegrationApp {
     return this.get(ReconcilePaymentsJob).run();
   }
 
+  /** The hold-deadline job (PAYMENT_CAPTURE=after_supplier_confirmation): learns deadlines, applies the policy near them. */
+  holdDeadlines(): Promise<HoldDeadlineRun> {
+    return this.get(HoldDeadlineJob).run();
+  }
+
+  /** The money-safety check, as the admin route and the CLI run it. */
+  async moneySafety(olderThanMinutes = 0): Promise<MoneyAtRiskEntry[]> {
+    return (await this.get(MoneySafetyCheck).run(olderThanMinutes)).reservations;
+  }
+
   async retryNow(code: string): Promise<OperatorAnswer> {
     const lockVersion = (await this.reservation(code)).lockVersion;
     return answered(this.get(RetrySupplierBookingNowHandler).execute({ reservationCode: code, lockVersion, actor: 'admin:test' }));
@@ -203,6 +236,7 @@ export class IntegrationApp {
   events(type: string, code: string): Promise<OutboxEvent[]> {
     return this.dataSource.getRepository(OutboxEvent).find({ where: { type, aggregateId: code }, order: { id: 'ASC' } });
   }
+
 }
 
 /**

@@ -27,7 +27,46 @@ export type StripeEventType =
   | 'payment_intent.payment_failed'
   | 'payment_intent.processing'
   | 'payment_intent.amount_capturable_updated'
-  | 'payment_intent.canceled';
+  | 'payment_intent.canceled'
+  | 'charge.refunded'
+  | 'charge.dispute.created'
+  | 'charge.dispute.updated'
+  | 'charge.dispute.closed';
+
+/** Who made a refund: our API call (`refundPaymentIntent`), or someone in the Stripe Dashboard. */
+export type RefundOrigin = 'api' | 'dashboard';
+
+/**
+ * A dispute's status at Stripe: a chargeback (needs_response → under_review → won | lost) or an
+ * inquiry (warning_needs_response → warning_under_review → warning_closed, or escalated to a chargeback).
+ */
+export type DisputeStatus =
+  | 'warning_needs_response'
+  | 'warning_under_review'
+  | 'warning_closed'
+  | 'needs_response'
+  | 'under_review'
+  | 'won'
+  | 'lost';
+
+/** A dispute's statuses that end it, as Stripe's `charge.dispute.closed` reports them. */
+export const CLOSED_DISPUTE_STATUSES: readonly DisputeStatus[] = ['warning_closed', 'won', 'lost'];
+
+/** What a dispute does next: evidence submitted (under review), or the bank decides. */
+export type DisputeStep = 'evidence' | 'won' | 'lost';
+
+/** The cardholder's bank disputing a charge; one per charge, as at Stripe. */
+export interface FakeDispute {
+  id: string;
+  paymentIntentId: string;
+  chargeId: string;
+  amount: number;
+  reason: string;
+  status: DisputeStatus;
+}
+
+/** Stripe's `capture_before` for an online card payment: the bank holds the money about 7 days. */
+export const HOLD_MS = 7 * 24 * 3600_000;
 
 export interface FakeIntent {
   id: string;
@@ -40,18 +79,31 @@ export interface FakeIntent {
   /** Ground truth: minor units taken from the customer. */
   captured: number;
   captureMethod: CaptureMethod;
+  /** How many times money was taken on it (a charge, or a capture of the hold): never more than once. */
+  captures: number;
+  /** The charge, once the customer paid (a hold is a charge not yet captured). */
+  chargeId: string | null;
+  /** When the hold was placed (manual capture), ms. */
+  authorizedAt: number | null;
+  /** The charge's `payment_method_details.card.capture_before` of a hold, ms: the bank releases it then. */
+  captureBefore: number | null;
+  /** Stripe's `cancellation_reason`: `automatic` when the bank released the hold, null when we cancelled it. */
+  cancellationReason: string | null;
 }
 
 export interface FakeRefund extends RefundSnapshot {
   paymentIntentId: string;
+  /** Ours (the API) or the Dashboard's; Stripe lists both among the intent's refunds. */
+  origin: RefundOrigin;
 }
 
 /** An event as Stripe would POST it, and whether our endpoint acknowledged it (Stripe retries until it does). */
 export interface FakeStripeEvent {
   id: string;
   type: StripeEventType;
+  /** The intent the event is about (a charge's and a dispute's `payment_intent`). */
   paymentIntentId: string;
-  /** The intent as it was when the event happened (Stripe events carry a snapshot). */
+  /** The intent, charge or dispute as it was when the event happened (Stripe events carry a snapshot). */
   object: Record<string, unknown>;
   created: number;
   acknowledged: boolean;
@@ -65,11 +117,16 @@ const KEY_RETENTION_MS = 24 * 3600_000;
  * A hand-written Stripe behind the PaymentGateway port, keeping the ground truth of money:
  * what was captured and refunded per intent. Like Stripe it honours idempotency keys (the same
  * key within 24 h gives the same object: no second intent, no second refund), never refunds
- * more than was captured, and records the webhook events each change causes.
+ * more than was captured, and records the webhook events each change causes — `charge.refunded`
+ * for every refund, ours included, as Stripe sends it. With manual capture the customer's payment
+ * is a hold the bank keeps until `capture_before` (HOLD_MS); past it the hold cannot be captured.
+ * "The Dashboard" refunds and "the bank" disputes or releases holds through the methods below.
  */
 export class FakePaymentGateway extends PaymentGateway {
   readonly intents = new Map<string, FakeIntent>();
+  /** Every refund at "Stripe": ours (`origin: 'api'`) and the Dashboard's. */
   readonly refunds: FakeRefund[] = [];
+  readonly disputes: FakeDispute[] = [];
   readonly events: FakeStripeEvent[] = [];
   private readonly keys = new Map<string, { at: number; result: unknown }>();
   private readonly scripts = new Map<StripeOperation, StripeOutcome[]>();
@@ -83,6 +140,7 @@ export class FakePaymentGateway extends PaymentGateway {
   reset(): void {
     this.intents.clear();
     this.refunds.length = 0;
+    this.disputes.length = 0;
     this.events.length = 0;
     this.keys.clear();
     this.scripts.clear();
@@ -117,16 +175,21 @@ export class FakePaymentGateway extends PaymentGateway {
   /** The customer confirms the payment of an intent: the card is charged, declined, or the payment starts processing. */
   customerPays(paymentIntentId: string, result: 'succeeded' | 'declined' | 'processing'): boolean {
     const intent = this.intents.get(paymentIntentId);
-    if (!intent || intent.status === 'succeeded' || intent.status === 'canceled') return false;
+    // Charged, held (requires_capture: paid, the capture is ours) or cancelled: nothing left to pay.
+    if (!intent || intent.status === 'succeeded' || intent.status === 'requires_capture' || intent.status === 'canceled') return false;
     if (result === 'succeeded' && intent.captureMethod === 'manual') {
-      if (intent.status === 'requires_capture') return false;
+      const now = this.clock.now().getTime();
       intent.status = 'requires_capture';
       intent.failureMessage = null;
+      intent.chargeId = `ch_fake_${++this.sequence}`;
+      intent.authorizedAt = now;
+      intent.captureBefore = now + HOLD_MS;
       this.emit('payment_intent.amount_capturable_updated', intent);
     } else if (result === 'succeeded') {
       intent.status = 'succeeded';
       intent.failureMessage = null;
-      intent.captured = intent.amount;
+      intent.chargeId = `ch_fake_${++this.sequence}`;
+      this.take(intent);
       this.emit('payment_intent.succeeded', intent);
     } else if (result === 'declined') {
       intent.status = 'requires_payment_method';
@@ -138,6 +201,93 @@ export class FakePaymentGateway extends PaymentGateway {
       this.emit('payment_intent.processing', intent);
     }
     return true;
+  }
+
+  // --- the bank and the Dashboard, at Stripe -------------------------------------------------
+
+  /**
+   * The card's bank releases a hold (its `capture_before` passed, or the issuer let it go early):
+   * Stripe cancels the intent (`cancellation_reason: automatic`) and sends `payment_intent.canceled`.
+   * False when the intent holds nothing.
+   */
+  bankReleasesHold(paymentIntentId: string): boolean {
+    const intent = this.intents.get(paymentIntentId);
+    if (!intent || intent.status !== 'requires_capture') return false;
+    intent.status = 'canceled';
+    intent.cancellationReason = 'automatic';
+    this.emit('payment_intent.canceled', intent);
+    return true;
+  }
+
+  /** Time passed: every hold whose `capture_before` is over is released by its bank. Returns how many. */
+  releaseExpiredHolds(): number {
+    const now = this.clock.now().getTime();
+    const due = [...this.intents.values()].filter((intent) => intent.status === 'requires_capture' && intent.captureBefore !== null && intent.captureBefore <= now);
+    for (const intent of due) this.bankReleasesHold(intent.id);
+    return due.length;
+  }
+
+  /** Holds the banks still keep (intents in `requires_capture`). */
+  openHolds(): FakeIntent[] {
+    return [...this.intents.values()].filter((intent) => intent.status === 'requires_capture');
+  }
+
+  /**
+   * A support agent refunds in the Stripe Dashboard: `amount` (what is left when omitted) of what
+   * was captured and not refunded yet; Stripe sends `charge.refunded` with the charge's totals.
+   * Null when Stripe would refuse: nothing captured, nothing left, or the charge is disputed.
+   */
+  refundInDashboard(paymentIntentId: string, amount?: number): FakeRefund | null {
+    const intent = this.intents.get(paymentIntentId);
+    if (!intent || intent.captured === 0 || this.chargedBack(intent.id)) return null;
+    const left = intent.captured - this.refundedOf(intent.id);
+    if (left <= 0) return null;
+    return this.makeRefund(intent, Math.min(Math.max(1, amount ?? left), left), 'dashboard');
+  }
+
+  /**
+   * The cardholder's bank disputes a captured charge (a chargeback, or an inquiry first); Stripe
+   * sends `charge.dispute.created`. Null when Stripe would not have it: nothing captured, or the
+   * charge is disputed already (one dispute per charge).
+   */
+  openDispute(paymentIntentId: string, options: { reason: string; inquiry: boolean }): FakeDispute | null {
+    const intent = this.intents.get(paymentIntentId);
+    if (!intent || intent.status !== 'succeeded' || intent.captured === 0 || this.disputeOf(intent.id)) return null;
+    const dispute: FakeDispute = {
+      id: `dp_fake_${++this.sequence}`,
+      paymentIntentId: intent.id,
+      chargeId: intent.chargeId!,
+      amount: intent.captured,
+      reason: options.reason,
+      status: options.inquiry ? 'warning_needs_response' : 'needs_response',
+    };
+    this.disputes.push(dispute);
+    this.emitDispute('charge.dispute.created', dispute);
+    return dispute;
+  }
+
+  /**
+   * A dispute moves on: evidence submitted (`under_review`), or the bank decides — won or lost; an
+   * inquiry the bank decides against the merchant becomes a chargeback (`needs_response`), one it
+   * drops closes (`warning_closed`). Stripe sends `charge.dispute.updated`, or `.closed` when it
+   * ends. Null when there is no such move (no dispute, or closed already).
+   */
+  moveDispute(paymentIntentId: string, step: DisputeStep): FakeDispute | null {
+    const dispute = this.disputeOf(paymentIntentId);
+    if (!dispute || CLOSED_DISPUTE_STATUSES.includes(dispute.status)) return null;
+    const inquiry = dispute.status.startsWith('warning_');
+    let next: DisputeStatus;
+    if (step === 'evidence') {
+      if (dispute.status.endsWith('under_review')) return null;
+      next = inquiry ? 'warning_under_review' : 'under_review';
+    } else if (inquiry) {
+      next = step === 'won' ? 'warning_closed' : 'needs_response';
+    } else {
+      next = step;
+    }
+    dispute.status = next;
+    this.emitDispute(CLOSED_DISPUTE_STATUSES.includes(next) ? 'charge.dispute.closed' : 'charge.dispute.updated', dispute);
+    return dispute;
   }
 
   // --- ground truth -------------------------------------------------------------------------
@@ -152,6 +302,16 @@ export class FakePaymentGateway extends PaymentGateway {
 
   refundedOf(paymentIntentId: string): number {
     return this.refundsOf(paymentIntentId).reduce((sum, refund) => sum + refund.amount, 0);
+  }
+
+  /** The refunds we made (through the port), not the Dashboard's. */
+  apiRefundsOf(paymentIntentId: string): FakeRefund[] {
+    return this.refundsOf(paymentIntentId).filter((refund) => refund.origin === 'api');
+  }
+
+  /** The charge's dispute, if its bank opened one. */
+  disputeOf(paymentIntentId: string): FakeDispute | undefined {
+    return this.disputes.find((dispute) => dispute.paymentIntentId === paymentIntentId);
   }
 
   // --- the port -----------------------------------------------------------------------------
@@ -169,23 +329,33 @@ export class FakePaymentGateway extends PaymentGateway {
         failureMessage: null,
         captured: 0,
         captureMethod: request.captureMethod,
+        captures: 0,
+        chargeId: null,
+        authorizedAt: null,
+        captureBefore: null,
+        cancellationReason: null,
       };
       this.intents.set(id, intent);
       return snapshotOf(intent);
     });
   }
 
-  async retrievePaymentIntent(id: string): Promise<PaymentIntentSnapshot> {
-    return this.call('retrieve', null, () => snapshotOf(this.intentOrRefuse(id)));
+  async retrievePaymentIntent(id: string, options: { charge?: boolean } = {}): Promise<PaymentIntentSnapshot> {
+    // The hold's deadline is on its charge, which Stripe includes only when asked to expand it.
+    return this.call('retrieve', null, () => snapshotOf(this.intentOrRefuse(id), options.charge === true));
   }
 
   async capturePaymentIntent(id: string, idempotencyKey: string): Promise<PaymentIntentSnapshot> {
     return this.call('capture', idempotencyKey, () => {
       const intent = this.intentOrRefuse(id);
+      // Past its `capture_before` the bank has let the hold go: Stripe cancels the intent.
+      if (intent.status === 'requires_capture' && intent.captureBefore !== null && intent.captureBefore <= this.clock.now().getTime()) {
+        this.bankReleasesHold(intent.id);
+      }
       // Not held (captured already, cancelled): Stripe refuses, and the product's adapter reads the intent back.
       if (intent.status !== 'requires_capture') return snapshotOf(intent);
       intent.status = 'succeeded';
-      intent.captured = intent.amount;
+      this.take(intent);
       this.emit('payment_intent.succeeded', intent);
       return snapshotOf(intent);
     });
@@ -198,6 +368,7 @@ export class FakePaymentGateway extends PaymentGateway {
       if (intent.status === 'succeeded' || intent.status === 'processing' || intent.status === 'canceled') return snapshotOf(intent);
       // A hold (requires_capture) is released: nothing was taken.
       intent.status = 'canceled';
+      intent.cancellationReason = null;
       this.emit('payment_intent.canceled', intent);
       return snapshotOf(intent);
     });
@@ -213,9 +384,9 @@ export class FakePaymentGateway extends PaymentGateway {
       if (left <= 0) {
         throw new PaymentGatewayRejectedError(`Stripe refused: the charge of ${id} has already been refunded`, undefined, 'charge_already_refunded');
       }
-      const refund: FakeRefund = { id: `re_fake_${++this.sequence}`, paymentIntentId: id, amount: left, status: 'succeeded', failureReason: null };
-      this.refunds.push(refund);
-      return publicRefund(refund);
+      // A charge in an open or lost dispute has been charged back: Stripe refuses to refund it.
+      if (this.chargedBack(id)) throw new PaymentGatewayRejectedError(`Stripe refused: the charge of ${id} is disputed`, undefined, 'charge_disputed');
+      return publicRefund(this.makeRefund(intent, left, 'api'));
     });
   }
 
@@ -249,6 +420,66 @@ export class FakePaymentGateway extends PaymentGateway {
     return result;
   }
 
+  /** The money is taken: captured in full (once: a second time would be a double charge, which the invariants look for). */
+  private take(intent: FakeIntent): void {
+    intent.captured = intent.amount;
+    intent.captures++;
+  }
+
+  /** A refund of `amount` (never more than is left), and the `charge.refunded` Stripe sends for it, whoever made it. */
+  private makeRefund(intent: FakeIntent, amount: number, origin: RefundOrigin): FakeRefund {
+    const refund: FakeRefund = { id: `re_fake_${++this.sequence}`, paymentIntentId: intent.id, amount, status: 'succeeded', failureReason: null, origin };
+    this.refunds.push(refund);
+    this.push('charge.refunded', intent.id, this.chargeObjectOf(intent));
+    return refund;
+  }
+
+  /** Disputed and not won: the money went back to the cardholder's bank (or may), so Stripe refuses refunds. */
+  private chargedBack(paymentIntentId: string): boolean {
+    const dispute = this.disputeOf(paymentIntentId);
+    return dispute !== undefined && dispute.status !== 'won' && dispute.status !== 'warning_closed';
+  }
+
+  /** The charge as a Stripe event's `data.object`, as `charge.refunded` carries it: its totals so far. */
+  private chargeObjectOf(intent: FakeIntent): Record<string, unknown> {
+    const refunded = this.refundedOf(intent.id);
+    return {
+      id: intent.chargeId,
+      object: 'charge',
+      amount: intent.amount,
+      amount_captured: intent.captured,
+      amount_refunded: refunded,
+      captured: intent.captured > 0,
+      currency: intent.currency,
+      disputed: this.disputeOf(intent.id) !== undefined,
+      livemode: false,
+      metadata: { reservation_code: intent.reservationCode },
+      paid: true,
+      payment_intent: intent.id,
+      payment_method_details: { type: 'card', card: intent.captureBefore === null ? {} : { capture_before: Math.floor(intent.captureBefore / 1000) } },
+      refunded: refunded >= intent.captured,
+      status: 'succeeded',
+    };
+  }
+
+  private emitDispute(type: StripeEventType, dispute: FakeDispute): void {
+    const intent = this.intents.get(dispute.paymentIntentId)!;
+    this.push(type, dispute.paymentIntentId, {
+      id: dispute.id,
+      object: 'dispute',
+      amount: dispute.amount,
+      charge: dispute.chargeId,
+      currency: intent.currency,
+      // A dispute carries no metadata of the payment: only the PaymentIntent names it.
+      metadata: {},
+      payment_intent: dispute.paymentIntentId,
+      reason: dispute.reason,
+      status: dispute.status,
+      is_charge_refundable: dispute.status === 'won' || dispute.status === 'warning_closed',
+      livemode: false,
+    });
+  }
+
   private intentOrRefuse(id: string): FakeIntent {
     const intent = this.intents.get(id);
     if (!intent) throw new PaymentGatewayRejectedError(`Stripe refused: no such payment_intent ${id}`, undefined, 'resource_missing');
@@ -256,11 +487,15 @@ export class FakePaymentGateway extends PaymentGateway {
   }
 
   private emit(type: StripeEventType, intent: FakeIntent): void {
+    this.push(type, intent.id, stripeObjectOf(intent));
+  }
+
+  private push(type: StripeEventType, paymentIntentId: string, object: Record<string, unknown>): void {
     this.events.push({
       id: `evt_fake_${++this.sequence}`,
       type,
-      paymentIntentId: intent.id,
-      object: stripeObjectOf(intent),
+      paymentIntentId,
+      object,
       created: Math.floor(this.clock.now().getTime() / 1000),
       acknowledged: false,
       deliveries: 0,
@@ -268,7 +503,7 @@ export class FakePaymentGateway extends PaymentGateway {
   }
 }
 
-function snapshotOf(intent: FakeIntent): PaymentIntentSnapshot {
+function snapshotOf(intent: FakeIntent, withCharge = false): PaymentIntentSnapshot {
   return {
     id: intent.id,
     status: intent.status,
@@ -278,7 +513,7 @@ function snapshotOf(intent: FakeIntent): PaymentIntentSnapshot {
     reservationCode: intent.reservationCode,
     failureMessage: intent.failureMessage,
     captureMethod: intent.captureMethod,
-    captureBefore: null,
+    captureBefore: withCharge && intent.captureBefore !== null ? new Date(Math.floor(intent.captureBefore / 1000) * 1000) : null,
   };
 }
 
@@ -297,6 +532,9 @@ function stripeObjectOf(intent: FakeIntent): Record<string, unknown> {
     status: intent.status,
     capture_method: intent.captureMethod,
     amount_capturable: intent.status === 'requires_capture' ? intent.amount : 0,
+    // An id: Stripe's events never expand it, so the hold's deadline is not in them.
+    latest_charge: intent.chargeId,
+    cancellation_reason: intent.status === 'canceled' ? intent.cancellationReason : null,
     client_secret: intent.clientSecret,
     metadata: { reservation_code: intent.reservationCode },
     last_payment_error: intent.failureMessage ? { message: intent.failureMessage, code: 'card_declined' } : null,

@@ -187,16 +187,21 @@ describe.each(COMBINATIONS)('reservation lifecycle model on %s, PAYMENT_CAPTURE=
       expect(reservation.status === ReservationStatus.REFUNDED || reservation.needsAttention).toBe(true);
     });
 
+    /** Paid, the supplier down (CONFIRMED_INTERNAL), then a partial refund in the Dashboard, delivered. */
+    const partlyRefundedInTheDashboardWhileTheSupplierIsDown = () => [
+      new CreatePaidReservation(),
+      new DeliverWebhook(0, 'next'),
+      new SupplierWillAnswer(['unavailable', 'unavailable', 'unavailable']),
+      new DrainOutbox(false),
+      new DashboardRefund(0, 'partial'),
+      new DeliverWebhook(0, 'next'),
+    ];
+
     it('our refund after a partial Dashboard refund records what Stripe refunded in all, whichever is delivered first', async () => {
       // F4 (I9): the echo of our refund (total 189.50) is applied while the refund's answer is lost;
       // settling the refund then writes its own amount (126.34) over the total.
       await run([
-        new CreatePaidReservation(),
-        new DeliverWebhook(0, 'next'),
-        new SupplierWillAnswer(['unavailable', 'unavailable', 'unavailable']),
-        new DrainOutbox(false),
-        new DashboardRefund(0, 'partial'),
-        new DeliverWebhook(0, 'next'),
+        ...partlyRefundedInTheDashboardWhileTheSupplierIsDown(),
         new OperatorRefunds(0, 'ambiguous'),
         new DeliverWebhook(0, 'next'),
       ]);
@@ -207,12 +212,7 @@ describe.each(COMBINATIONS)('reservation lifecycle model on %s, PAYMENT_CAPTURE=
       // F5 (I1, I6): Stripe is down for the operator's refund; a day later SETTLE_REFUND reads the
       // intent's refunds, finds the Dashboard's 63.16 and ends REFUNDED, 126.34 kept, unflagged.
       await run([
-        new CreatePaidReservation(),
-        new DeliverWebhook(0, 'next'),
-        new SupplierWillAnswer(['unavailable', 'unavailable', 'unavailable']),
-        new DrainOutbox(false),
-        new DashboardRefund(0, 'partial'),
-        new DeliverWebhook(0, 'next'),
+        ...partlyRefundedInTheDashboardWhileTheSupplierIsDown(),
         new OperatorRefunds(0, 'unavailable'),
         new AdvanceClock(25 * 60),
         new DrainOutbox(false),

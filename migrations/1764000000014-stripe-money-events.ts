@@ -5,7 +5,8 @@ import { MigrationInterface, QueryRunner, TableColumn, TableIndex } from 'typeor
  * recorded in `refunded_amount` (already there); a dispute of the charge is kept here:
  * - `dispute_id`, `dispute_status` and `dispute_reason`, as `charge.dispute.*` last reported
  *   them, and `disputed_at`, when we first learnt of it;
- * - `IX_reservations_payment_intent`: a dispute names the PaymentIntent, not the reservation.
+ * - `IX_reservations_payment_intent`: a dispute names the PaymentIntent, not the reservation;
+ * - `IX_reservations_dispute_status`: the money-safety check lists the disputes operators must act on.
  */
 export class StripeMoneyEvents1764000000014 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
@@ -19,9 +20,14 @@ export class StripeMoneyEvents1764000000014 implements MigrationInterface {
       'reservations',
       new TableIndex({ name: 'IX_reservations_payment_intent', columnNames: ['payment_intent_id'] }),
     );
+    await queryRunner.createIndex(
+      'reservations',
+      new TableIndex({ name: 'IX_reservations_dispute_status', columnNames: ['dispute_status'] }),
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropIndex('reservations', 'IX_reservations_dispute_status');
     await queryRunner.dropIndex('reservations', 'IX_reservations_payment_intent');
     await queryRunner.dropColumns('reservations', [
       'disputed_at',

@@ -15,14 +15,19 @@ const DOWN = ['unavailable', 'unavailable', 'unavailable'] as const;
 describe('receipts issued concurrently on mysql (integration)', () => {
   const app = useIntegrationApp('mysql');
 
-  it('a run that loses version 1 to a "pending" receipt while the supplier has confirmed issues version 2, "confirmed"', async () => {
-    // Confirmed by us while the supplier was down: no receipt yet (its event is dropped here).
+  /** Confirmed by us while the supplier was down, with no receipt yet (the one its event issued is dropped). */
+  const confirmedInternalWithoutReceipt = async (): Promise<string> => {
     app().supplier.next(...DOWN);
     const { code } = await app().createReservation(aReservation({}, { from: app().clock.now() }));
     await app().deliver(await app().pay(code));
     await app().settle();
+    await app().dataSource.query('DELETE FROM receipts WHERE reservation_code = ?', [code]);
+    return code;
+  };
+
+  it('a run that loses version 1 to a "pending" receipt while the supplier has confirmed issues version 2, "confirmed"', async () => {
+    const code = await confirmedInternalWithoutReceipt();
     const { dataSource } = app();
-    await dataSource.query('DELETE FROM receipts WHERE reservation_code = ?', [code]);
 
     // A run that read CONFIRMED_INTERNAL is inserting version 1 "pending", not committed yet…
     let issuing: Promise<unknown> | undefined;
@@ -70,13 +75,9 @@ describe('receipts issued concurrently on mysql (integration)', () => {
   });
 
   it('a run issuing the first receipt while a release commits waits for it (FOR UPDATE): no "held" receipt outlives the hold', async () => {
-    app().supplier.next(...DOWN);
-    const { code } = await app().createReservation(aReservation({}, { from: app().clock.now() }));
-    await app().deliver(await app().pay(code));
-    await app().settle();
+    const code = await confirmedInternalWithoutReceipt();
     const { dataSource } = app();
-    // As if the money were held and no receipt issued yet: CONFIRMED_INTERNAL, a manual capture not taken.
-    await dataSource.query('DELETE FROM receipts WHERE reservation_code = ?', [code]);
+    // As if the money were held: a manual capture not taken.
     await dataSource.query(
       "UPDATE reservations SET capture_method = 'manual', authorized_at = ?, captured_at = NULL WHERE code = ?",
       [app().clock.now(), code],

@@ -225,15 +225,22 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
       return this.failure(event, new NonRetryableOutboxError('gave up: attempts exhausted without an outcome'));
     }
     if (!handler) return this.failure(event, new NonRetryableOutboxError(`no handler for ${event.type}`));
+    let payload: unknown;
+    try {
+      payload = JSON.parse(event.payload);
+    } catch (error) {
+      return this.failure(event, error);
+    }
     // A span per run, in the trace of whatever enqueued it (a retry too): the handler's calls are its children.
-    return inSpan(event.type, { kind: SpanKind.CONSUMER, parent: event.traceContext, attributes: spanAttributesOf(event) }, async (span) => {
-      const outcome = await this.handle(handler, event, owner, leaseExpiresAt);
+    const attributes = spanAttributesOf(event, payload);
+    return inSpan(event.type, { kind: SpanKind.CONSUMER, parent: event.traceContext, attributes }, async (span) => {
+      const outcome = await this.handle(handler, event, payload, owner, leaseExpiresAt);
       if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.failure.error });
       return outcome;
     });
   }
 
-  private async handle(handler: OutboxEventHandler, event: OutboxEvent, owner: string, leaseExpiresAt: Date): Promise<Outcome> {
+  private async handle(handler: OutboxEventHandler, event: OutboxEvent, payload: unknown, owner: string, leaseExpiresAt: Date): Promise<Outcome> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.config.handlerTimeoutMs);
     try {
@@ -243,7 +250,7 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
           type: event.type,
           aggregateType: event.aggregateType,
           aggregateId: event.aggregateId,
-          payload: JSON.parse(event.payload) as unknown,
+          payload,
           attempt: event.attempts,
           createdAt: event.createdAt,
         },
@@ -286,8 +293,8 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
   }
 }
 
-/** What a run's span says of its event: the reservation's code wherever the event names one. */
-function spanAttributesOf(event: OutboxEvent): Record<string, string | number> {
+/** What a run's span says of its event: the reservation's code wherever the event names one (a receipt's e-mail names it in its payload). */
+function spanAttributesOf(event: OutboxEvent, payload: unknown): Record<string, string | number> {
   const attributes: Record<string, string | number> = {
     'outbox.event.id': event.id,
     'outbox.event.type': event.type,
@@ -296,17 +303,8 @@ function spanAttributesOf(event: OutboxEvent): Record<string, string | number> {
     'outbox.aggregate.type': event.aggregateType,
     'outbox.aggregate.id': event.aggregateId,
   };
-  const code = event.aggregateType === 'reservation' ? event.aggregateId : reservationCodeIn(event.payload);
+  const named = (payload as { reservationCode?: unknown } | null)?.reservationCode;
+  const code = event.aggregateType === 'reservation' ? event.aggregateId : typeof named === 'string' ? named : undefined;
   if (code) attributes['reservation.code'] = code;
   return attributes;
-}
-
-/** `payload.reservationCode`, when the payload names it (a receipt's e-mail does). */
-function reservationCodeIn(payload: string): string | undefined {
-  try {
-    const code = (JSON.parse(payload) as { reservationCode?: unknown }).reservationCode;
-    return typeof code === 'string' ? code : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -2,7 +2,7 @@ export { RESERVATION_CODE_ALPHABET, RESERVATION_CODE_PATTERN } from './domain/re
 export { ALLOWED_TRANSITIONS, progressOf, ReservationStatus } from './domain/reservation-status';
 export type { CaptureMethod, PaymentOutcome } from './domain/payment-outcome';
 export {
-  DISPUTE_SETTLED_STATUSES,
+  DISPUTE_ACTION_STATUSES,
   Reservation,
   REFUNDED_AT_STRIPE_AFTER_BOOKING,
   UNPAID,

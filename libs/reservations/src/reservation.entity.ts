@@ -26,22 +26,20 @@ export const CAPTURED_AFTER_RELEASE = 'Released, but Stripe reports the payment 
 export const REFUNDED_AT_STRIPE_AFTER_BOOKING =
   'Refunded in full at Stripe after the supplier booked it: cancel the supplier booking, or charge the customer again.';
 
-/**
- * A dispute's statuses at Stripe (`charge.dispute.*`) that need nothing more of anyone: the
- * merchant won, or an inquiry closed without a chargeback. Every other one is open, or lost.
- */
-export const DISPUTE_SETTLED_STATUSES: readonly string[] = ['won', 'warning_closed'];
+/** A dispute's open statuses, in the order Stripe moves them: an inquiry (`warning_*`) may become a chargeback, evidence moves it under review. */
+const DISPUTE_OPEN_STATUSES: readonly string[] = ['warning_needs_response', 'warning_under_review', 'needs_response', 'under_review'];
 /** A dispute's final statuses: an older event never reopens one. */
 const DISPUTE_FINAL_STATUSES: readonly string[] = ['won', 'lost', 'warning_closed', 'charge_refunded', 'prevented'];
+/** The statuses an operator must act on: open (evidence is due), or lost (the bank took the money back). */
+export const DISPUTE_ACTION_STATUSES: readonly string[] = [...DISPUTE_OPEN_STATUSES, 'lost'];
+
 /**
- * How far along a dispute's statuses are, as Stripe moves them: an inquiry (`warning_*`) may
- * become a chargeback, evidence moves it under review, and a final status ends it. Events may
- * arrive in any order: one that would move a dispute back is an older one.
+ * How far along a dispute is. Events may arrive in any order: one that would move a dispute
+ * back is an older one.
  */
 function disputeStage(status: string | null): number {
   if (status === null) return -1;
-  if (DISPUTE_FINAL_STATUSES.includes(status)) return 4;
-  return ['warning_needs_response', 'warning_under_review', 'needs_response', 'under_review'].indexOf(status);
+  return DISPUTE_FINAL_STATUSES.includes(status) ? DISPUTE_OPEN_STATUSES.length : DISPUTE_OPEN_STATUSES.indexOf(status);
 }
 
 /** What Stripe reports of a dispute of a reservation's charge. */
@@ -642,7 +640,7 @@ export class Reservation {
 
   /** A dispute is open, or was lost (the bank took the money back): operators must act. */
   get disputeNeedsAction(): boolean {
-    return this.disputeStatus !== null && !DISPUTE_SETTLED_STATUSES.includes(this.disputeStatus);
+    return this.disputeStatus !== null && DISPUTE_ACTION_STATUSES.includes(this.disputeStatus);
   }
 
   /** May the booking run that follows run `afterAttempt` start? Stale once another run came after it. */

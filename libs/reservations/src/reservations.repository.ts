@@ -4,7 +4,7 @@ import { EntityManager, FindOptionsWhere, In, IsNull, LessThan, Not, Raw, Reposi
 import { EntitySql, TransactionRunner } from '@app/core';
 import { normalizeReservationCode } from './domain/reservation-code';
 import { ReservationStatus } from './domain/reservation-status';
-import { DISPUTE_SETTLED_STATUSES, Reservation } from './reservation.entity';
+import { DISPUTE_ACTION_STATUSES, Reservation } from './reservation.entity';
 import { ReservationStatusHistory } from './reservation-status-history.entity';
 import { ReservationChangedConcurrentlyError } from './reservation.errors';
 import { ReservationMetrics } from './reservation.metrics';
@@ -166,10 +166,11 @@ export class ReservationsRepository {
         { status: In([ReservationStatus.AUTHORIZED, ReservationStatus.CONFIRMED_INTERNAL]), captureLastError: Not(IsNull()) },
         // Released, and Stripe captured the payment all the same.
         { status: ReservationStatus.RELEASED, needsAttention: true },
-        // Booked, and refunded in full at Stripe (the Dashboard).
-        { status: ReservationStatus.SUPPLIER_CONFIRMED, refundedAmount: Raw((refunded) => `${refunded} >= amount`) },
-        // A dispute open, or lost: whatever the status.
-        { disputeStatus: Not(In(DISPUTE_SETTLED_STATUSES)) },
+        // Booked, and refunded in full at Stripe (the Dashboard): flagged, so the (status, needs_attention)
+        // index finds the few, not every booked reservation.
+        { status: ReservationStatus.SUPPLIER_CONFIRMED, needsAttention: true, refundedAmount: Raw((refunded) => `${refunded} >= amount`) },
+        // A dispute open, or lost, whatever the status (IX_reservations_dispute_status).
+        { disputeStatus: In(DISPUTE_ACTION_STATUSES) },
       ],
       order: { paidAt: 'ASC' },
       take: limit,

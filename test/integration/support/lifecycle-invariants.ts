@@ -1,6 +1,6 @@
 import { In } from 'typeorm';
 import { OutboxEvent, OutboxStatus } from '@app/outbox';
-import { ALLOWED_TRANSITIONS, DISPUTE_SETTLED_STATUSES, Reservation, ReservationStatus, ReservationStatusHistory } from '@app/reservations';
+import { ALLOWED_TRANSITIONS, DISPUTE_ACTION_STATUSES, Reservation, ReservationStatus, ReservationStatusHistory } from '@app/reservations';
 import { FakeStripeEvent } from '../../support/fakes/fake-payment-gateway';
 import { MoneyAtRiskEntry } from './integration-app';
 import { CAPTURE_MARGIN_HOURS, LifecycleWorld } from './lifecycle-world';
@@ -150,7 +150,7 @@ export async function checkInvariants(world: LifecycleWorld, { final }: { final:
 
     // 8. Disputes: recorded as Stripe last reported them, flagged while open or lost, and listed.
     for (const dispute of disputes) {
-      const open = !DISPUTE_SETTLED_STATUSES.includes(dispute.status);
+      const open = DISPUTE_ACTION_STATUSES.includes(dispute.status);
       if (!final && disputeNewsUndelivered) continue;
       if (r.disputeId !== dispute.id) fail('I8 dispute', `Stripe disputes it (${dispute.id} ${dispute.status}), the reservation knows ${r.disputeId}`);
       if (open && !r.needsAttention) fail('I8 dispute', `dispute ${dispute.id} ${dispute.status} at Stripe, needs_attention false`);

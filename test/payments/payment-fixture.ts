@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import request from 'supertest';
+import { retryLostRaces } from '@app/core';
 import { OutboxDrainer, OutboxEvent } from '@app/outbox';
 import { BOOK_WITH_SUPPLIER } from '@app/payments';
 import { Reservation, ReservationStatus, ReservationStatusHistory } from '@app/reservations';
@@ -74,7 +75,16 @@ export async function startPaymentFixture(kind: DatabaseKind, env: Record<string
       expect(await events().countBy({ type: BOOK_WITH_SUPPLIER, aggregateId: code })).toBe(1);
     },
     drainNow: async () => {
-      await events().createQueryBuilder().update().set({ nextAttemptAt: new Date(Date.now() - 1000) }).where("status = 'PENDING' AND next_attempt_at IS NOT NULL").execute();
+      // The drainer runs beside this update (a booking started by a webhook): on MySQL the two can
+      // deadlock, and the loser is run again, as the product runs its own statements.
+      await retryLostRaces.execute(() =>
+        events()
+          .createQueryBuilder()
+          .update()
+          .set({ nextAttemptAt: new Date(Date.now() - 1000) })
+          .where("status = 'PENDING' AND next_attempt_at IS NOT NULL")
+          .execute(),
+      );
       // The drainer may be busy with events the test started (a booking run): wait for every
       // due or running event, not only for the batch this call claims; fail only on a stall.
       await waitForProgress({

@@ -3,7 +3,7 @@
  * The first rules are the "nevers" of the intended graph, each with its reason; then the arrows
  * each lib may have (which keeps the graph acyclic), cycles, and the public face of each lib.
  */
-const LIBS = ['core', 'catalog', 'outbox', 'reservations', 'payments', 'stripe-webhook', 'supplier-booking', 'receipts', 'sandbox'];
+const LIBS = ['core', 'catalog', 'outbox', 'reservations', 'payments', 'stripe-webhook', 'supplier-booking', 'receipts', 'lifecycle-events', 'sandbox'];
 
 /** What each lib may import besides itself: the arrows of the intended graph. */
 const ALLOWED = {
@@ -15,6 +15,7 @@ const ALLOWED = {
   'stripe-webhook': ['payments', 'reservations', 'core'],
   'supplier-booking': ['reservations', 'payments', 'outbox', 'core'],
   receipts: ['reservations', 'supplier-booking', 'catalog', 'outbox', 'core'],
+  'lifecycle-events': ['reservations', 'outbox', 'core'],
   sandbox: ['payments', 'supplier-booking', 'core'],
 };
 
@@ -27,9 +28,9 @@ module.exports = {
     never('outbox-knows-no-event-type', 'The engine knows no event type: it imports the core only.', lib('outbox'), '^libs/(?!outbox/|core/)'),
     never(
       'reservations-knows-no-driver',
-      'The aggregate knows nothing of who drives it (payments, webhook, supplier booking, receipts): no lib cycle.',
+      'The aggregate knows nothing of who drives it (payments, webhook, supplier booking, receipts) or listens to it (lifecycle events): no lib cycle.',
       lib('reservations'),
-      lib('payments', 'stripe-webhook', 'supplier-booking', 'receipts'),
+      lib('payments', 'stripe-webhook', 'supplier-booking', 'receipts', 'lifecycle-events'),
     ),
     never('payments-knows-no-supplier', 'Payments know no supplier.', lib('payments'), lib('supplier-booking')),
     never(

@@ -2,7 +2,7 @@ import { ModuleMetadata } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
-import { configureApp } from '@app/core';
+import { configureApp, TransactionRunner } from '@app/core';
 import { AppModule } from '../../apps/api/src/app.module';
 import { createTestDatabase, DatabaseKind, TestDatabase } from './test-database';
 import { cleanTables } from './worker-database';
@@ -49,7 +49,9 @@ export async function startTestApp(
     database,
     dataSource,
     server: app.getHttpServer(),
-    reset: () => cleanTables(dataSource),
+    // Behind the app's writer mutex: on SQLite a drain that the app started (at boot, or on a
+    // poll) must not be inside its transaction when the clean-up starts its own.
+    reset: () => app.get(TransactionRunner).single(() => cleanTables(dataSource)),
     close: async () => {
       await app.close();
       await database.drop();

@@ -11,6 +11,7 @@ import {
   MetricsModule,
   RateLimitModule,
 } from '@app/core';
+import { LifecycleEventsModule } from '@app/lifecycle-events';
 import { OutboxModule } from '@app/outbox';
 import { PaymentsModule } from '@app/payments';
 import { ReceiptsModule } from '@app/receipts';
@@ -44,6 +45,8 @@ export class AppModule {
         StripeWebhookModule,
         SupplierBookingModule,
         ReceiptsModule,
+        // Every change of status, out: NATS JetStream and the merchant's webhook.
+        LifecycleEventsModule,
         SandboxModule.forRoot(),
       ],
       providers: [FirstStartSeeding],

@@ -6,5 +6,5 @@ export { OutboxHandler } from './outbox-handler';
 export type { OutboxEventHandler, OutboxHandlerContext, OutboxMessage } from './outbox-handler';
 export { outboxConfig } from './outbox.config';
 export type { OutboxConfig } from './outbox.config';
-export { NonRetryableOutboxError, RetryOutboxEventLater, UnknownOutboxEventTypeError } from './outbox.errors';
+export { DependencyUnavailableError, NonRetryableOutboxError, RetryOutboxEventLater, UnknownOutboxEventTypeError } from './outbox.errors';
 export { OutboxModule } from './outbox.module';

@@ -9,7 +9,7 @@ import { backoffDelayMs } from './backoff';
 import { OutboxEvent } from './outbox-event.entity';
 import { OutboxEventHandler, OutboxHandlerRegistry } from './outbox-handler';
 import { outboxConfig, OutboxConfig } from './outbox.config';
-import { NonRetryableOutboxError, RetryOutboxEventLater } from './outbox.errors';
+import { DependencyUnavailableError, NonRetryableOutboxError, RetryOutboxEventLater } from './outbox.errors';
 import { Failure, OutboxRepository } from './outbox.repository';
 
 type Outcome = { id: number; ok: true } | { id: number; ok: false; failure: Failure };
@@ -27,6 +27,8 @@ interface Lane {
   backlogged: boolean;
   /** Background, and it stopped for a backlog elsewhere: drain it when that ends. */
   deferred: boolean;
+  /** Each aggregate's events one at a time, in order (ADR 0017). */
+  ordered: boolean;
 }
 
 /**
@@ -126,7 +128,15 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
     let lane = this.lanes.get(name);
     if (!lane) {
       const concurrency = this.config.laneConcurrency[name] ?? this.registry.concurrencyOf(name) ?? this.config.concurrency;
-      lane = { name, concurrency, background: this.registry.isBackground(name), wanted: false, backlogged: false, deferred: false };
+      lane = {
+        name,
+        concurrency,
+        background: this.registry.isBackground(name),
+        ordered: this.registry.isOrdered(name),
+        wanted: false,
+        backlogged: false,
+        deferred: false,
+      };
       this.lanes.set(name, lane);
     }
     return lane;
@@ -185,7 +195,7 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
     const owner = `${this.processId}#${++this.claims}`;
     const leaseExpiresAt = new Date(now.getTime() + this.config.leaseMs);
     const batch = await this.claiming.runExclusive(() =>
-      this.repository.claim(lane.name, owner, this.config.batchSize, now, leaseExpiresAt),
+      this.repository.claim(lane.name, owner, this.config.batchSize, now, leaseExpiresAt, lane.ordered),
     );
     // Known as soon as claimed: the background lanes give way while this batch runs.
     if (!lane.background) lane.backlogged = batch.length >= this.config.batchSize;
@@ -273,7 +283,11 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
     const at = this.clock.now();
     const now = at.getTime();
     let nextAttemptAt: Date | null;
-    if (error instanceof NonRetryableOutboxError || event.attempts >= this.config.maxAttempts) {
+    const waiting = error instanceof DependencyUnavailableError;
+    if (waiting) {
+      // Not an attempt: however long the dependency stays away, the event waits, never DEAD.
+      nextAttemptAt = new Date(now + error.delayMs);
+    } else if (error instanceof NonRetryableOutboxError || event.attempts >= this.config.maxAttempts) {
       nextAttemptAt = null;
     } else if (error instanceof RetryOutboxEventLater) {
       nextAttemptAt = new Date(now + error.delayMs);
@@ -283,13 +297,13 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
       );
     }
     this.logger.warn({
-      msg: nextAttemptAt ? 'outbox event failed; will retry' : 'outbox event is DEAD',
+      msg: waiting ? 'outbox event waits for its dependency' : nextAttemptAt ? 'outbox event failed; will retry' : 'outbox event is DEAD',
       eventId: event.id,
       type: event.type,
       attempt: event.attempts,
       error: message.slice(0, 300),
     });
-    return { id: event.id, ok: false, failure: { id: event.id, error: message, at, nextAttemptAt } };
+    return { id: event.id, ok: false, failure: { id: event.id, error: message, at, nextAttemptAt, notAnAttempt: waiting } };
   }
 }
 

@@ -54,13 +54,27 @@ export interface OutboxHandlerOptions {
    * to bookings and payments first. Handlers of one lane must agree.
    */
   background?: boolean;
+  /**
+   * The events of one aggregate run one at a time, in the order they were enqueued (ADR 0017):
+   * the lane claims an event only when no earlier event of the same aggregate in the lane is
+   * unfinished (pending, running, parked or DEAD), so a DEAD event holds back the later ones of
+   * its aggregate until an operator requeues it, and other aggregates flow on. Handlers of one
+   * lane must agree.
+   */
+  ordered?: boolean;
 }
 
 /** Registers a provider as the handler of an event type; found through Nest's discovery. */
 export const OutboxHandler = (type: string, options: OutboxHandlerOptions = {}): ClassDecorator => {
   const lane = options.lane ?? DEFAULT_LANE;
   if (!LANE_NAME.test(lane)) throw new Error(`Outbox lane "${lane}" of ${type}: use lower-case letters, digits and "-".`);
-  return SetMetadata(OUTBOX_HANDLER, { type, lane, concurrency: options.concurrency, background: options.background ?? false });
+  return SetMetadata(OUTBOX_HANDLER, {
+    type,
+    lane,
+    concurrency: options.concurrency,
+    background: options.background ?? false,
+    ordered: options.ordered ?? false,
+  });
 };
 
 interface Registration {
@@ -68,13 +82,11 @@ interface Registration {
   lane: string;
   concurrency?: number;
   background: boolean;
+  ordered: boolean;
 }
 
-interface Registered {
+interface Registered extends Omit<Registration, 'type'> {
   handler: OutboxEventHandler;
-  lane: string;
-  concurrency?: number;
-  background: boolean;
 }
 
 /** Event type → its handler and lane, collected once at start-up. */
@@ -103,6 +115,11 @@ export class OutboxHandlerRegistry {
     return [...this.all().values()].some((registered) => registered.lane === lane && registered.background);
   }
 
+  /** Whether the handlers of a lane keep each aggregate's events in order. */
+  isOrdered(lane: string): boolean {
+    return [...this.all().values()].some((registered) => registered.lane === lane && registered.ordered);
+  }
+
   types(): string[] {
     return [...this.all().keys()].sort();
   }
@@ -129,15 +146,16 @@ export class OutboxHandlerRegistry {
       if (existing && existing.handler !== instance) {
         throw new Error(`Two outbox handlers for ${registration.type}: ${existing.handler.constructor.name} and ${metatype.name}.`);
       }
-      const { lane, concurrency, background } = registration;
+      const { lane, concurrency, background, ordered } = registration;
       for (const other of handlers.values()) {
         if (other.lane !== lane) continue;
         if (other.concurrency !== undefined && concurrency !== undefined && other.concurrency !== concurrency) {
           throw new Error(`The handlers of outbox lane ${lane} declare two concurrencies: ${other.concurrency} and ${concurrency}.`);
         }
         if (other.background !== background) throw new Error(`The handlers of outbox lane ${lane} disagree on whether it is background.`);
+        if (other.ordered !== ordered) throw new Error(`The handlers of outbox lane ${lane} disagree on whether it is ordered.`);
       }
-      handlers.set(registration.type, { handler: instance as OutboxEventHandler, lane, concurrency, background });
+      handlers.set(registration.type, { handler: instance as OutboxEventHandler, lane, concurrency, background, ordered });
     }
     this.handlers = handlers;
     return handlers;

@@ -19,6 +19,18 @@ export class RetryOutboxEventLater extends Error {
   }
 }
 
+/**
+ * Thrown by a handler whose dependency is away (a message broker down): the event waits and is
+ * tried again after `delayMs`, and the run is not counted as an attempt, so that an outage of
+ * any length never makes it DEAD. The handler caps `delayMs` itself.
+ */
+export class DependencyUnavailableError extends RetryOutboxEventLater {
+  constructor(delayMs: number, message: string) {
+    super(delayMs, message);
+    this.name = 'DependencyUnavailableError';
+  }
+}
+
 /** Enqueuing a type nobody handles is a programming error, caught at the first enqueue. */
 export class UnknownOutboxEventTypeError extends Error {
   constructor(type: string) {

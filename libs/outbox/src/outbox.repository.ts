@@ -11,7 +11,18 @@ export interface Failure {
   at: Date;
   /** null: DEAD. */
   nextAttemptAt: Date | null;
+  /** The run waited on a dependency that is away: it is not counted as an attempt. */
+  notAnAttempt?: boolean;
 }
+
+/**
+ * An ordered lane's claim (ADR 0017): no earlier event of the same aggregate in the lane is
+ * unfinished. Read without locks (a locking read does not lock a subquery's rows), through
+ * IX_outbox_events_aggregate; under READ COMMITTED it sees the latest commits, so an earlier
+ * event leased by a claim that has not committed yet still counts as unfinished.
+ */
+const NO_EARLIER_UNFINISHED =
+  "NOT EXISTS (SELECT 1 FROM outbox_events earlier WHERE earlier.aggregate_type = e.aggregate_type AND earlier.aggregate_id = e.aggregate_id AND earlier.lane = e.lane AND earlier.id < e.id AND earlier.status <> 'DONE')";
 
 export interface OutboxStats {
   byStatus: Record<OutboxStatus, number>;
@@ -40,7 +51,7 @@ export class OutboxRepository {
    * blocked), so concurrent drainers take disjoint rows. SQLite: the writer mutex serialises
    * claims, which is the single-writer path.
    */
-  async claim(lane: string, owner: string, limit: number, now: Date, leaseExpiresAt: Date): Promise<OutboxEvent[]> {
+  async claim(lane: string, owner: string, limit: number, now: Date, leaseExpiresAt: Date, ordered = false): Promise<OutboxEvent[]> {
     // SKIP LOCKED never waits on a leased row, but a claim can still be a deadlock's victim (index
     // entries shared with an enqueue or a release): it then claims again.
     return retryLostRaces.execute(() =>
@@ -53,6 +64,7 @@ export class OutboxRepository {
           .orderBy('e.nextAttemptAt', 'ASC')
           .addOrderBy('e.id', 'ASC')
           .limit(limit);
+        if (ordered) query.andWhere(NO_EARLIER_UNFINISHED);
         // The hint matters: for `ORDER BY next_attempt_at, id LIMIT n` the optimiser may prefer
         // IX_outbox_events_due, whose scan locks (and so makes other lanes' claims skip) every
         // lane's due rows.
@@ -115,6 +127,7 @@ export class OutboxRepository {
           leaseExpiresAt: null,
           lastError: failure.error.slice(0, 1000),
           updatedAt: failure.at,
+          ...(failure.notAnAttempt ? { attempts: () => 'attempts - 1' } : {}),
         })
         .where({ id: failure.id, leaseOwner: owner, status: OutboxStatus.PROCESSING })
         .execute(),
@@ -219,6 +232,27 @@ export class OutboxRepository {
       count: Number(row.count),
       oldestDue: row.status === OutboxStatus.PENDING && row.oldest ? asDate(row.oldest) : null,
     }));
+  }
+
+  /**
+   * Events of `types` not yet done, due or not (waiting for a retry, held back behind an earlier
+   * one), with the creation time of the oldest and the DEAD ones apart: a sink's backlog. Reads
+   * the `(status, type)` index, never the DONE history.
+   */
+  async unfinished(types: readonly string[]): Promise<{ type: string; status: OutboxStatus; count: number; oldestCreatedAt: Date | null }[]> {
+    if (types.length === 0) return [];
+    const rows: { type: string; status: OutboxStatus; count: string | number; oldest: Date | string | null }[] = await this.events
+      .createQueryBuilder('e')
+      .select('e.type', 'type')
+      .addSelect('e.status', 'status')
+      .addSelect('COUNT(*)', 'count')
+      .addSelect('MIN(e.createdAt)', 'oldest')
+      .where('e.status IN (:...statuses)', { statuses: [OutboxStatus.PENDING, OutboxStatus.PROCESSING, OutboxStatus.DEAD] })
+      .andWhere('e.type IN (:...types)', { types: [...types] })
+      .groupBy('e.type')
+      .addGroupBy('e.status')
+      .getRawMany();
+    return rows.map((row) => ({ type: row.type, status: row.status, count: Number(row.count), oldestCreatedAt: row.oldest ? asDate(row.oldest) : null }));
   }
 
   /** Types due or running (PENDING or PROCESSING, parked ones aside): each needs a handler here. */

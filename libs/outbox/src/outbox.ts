@@ -70,4 +70,9 @@ export class Outbox {
   isProcessing(manager: EntityManager, aggregate: { type: string; id: string }, types: readonly string[]): Promise<boolean> {
     return this.repository.isProcessing(manager, aggregate.type, aggregate.id, types);
   }
+
+  /** Events of `types` not yet done (due or waiting), and the DEAD ones: a sink's backlog for operators. */
+  unfinished(types: readonly string[]): ReturnType<OutboxRepository['unfinished']> {
+    return this.repository.unfinished(types);
+  }
 }

@@ -7,7 +7,9 @@ export {
   REFUNDED_AT_STRIPE_AFTER_BOOKING,
   UNPAID,
 } from './reservation.entity';
-export type { DisputeFacts, StripeRefundEffect } from './reservation.entity';
+export type { DisputeFacts, StatusChange, StripeRefundEffect } from './reservation.entity';
+export { ReservationStatusListener } from './reservation-status-listener';
+export type { RecordedStatusChange } from './reservation-status-listener';
 export { ReservationStatusHistory } from './reservation-status-history.entity';
 export {
   BookingRunNotDueError,

@@ -352,7 +352,12 @@ export class Reservation {
   }
 
   get progress(): Progress {
-    return progressOf(this.status, {
+    return this.progressIn(this.status);
+  }
+
+  /** The progress this reservation shows in `status` (what a change to it said, while later ones are pending). */
+  progressIn(status: ReservationStatus): Progress {
+    return progressOf(status, {
       supplierRejected: this.supplierRejectedAt !== null,
       supplierConfirmed: this.supplierConfirmation !== null,
       held: this.held,

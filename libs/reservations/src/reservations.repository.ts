@@ -8,6 +8,7 @@ import { DISPUTE_ACTION_STATUSES, Reservation } from './reservation.entity';
 import { ReservationStatusHistory } from './reservation-status-history.entity';
 import { ReservationChangedConcurrentlyError } from './reservation.errors';
 import { ReservationMetrics } from './reservation.metrics';
+import { ReservationStatusListener } from './reservation-status-listener';
 
 /**
  * The columns `saveChanges` does not write: the request's data (written once by the insert),
@@ -69,6 +70,7 @@ export class ReservationsRepository {
     @InjectRepository(Reservation) private readonly reservations: Repository<Reservation>,
     private readonly transactions: TransactionRunner,
     private readonly metrics: ReservationMetrics,
+    private readonly listener: ReservationStatusListener,
   ) {}
 
   /** Hand-written SQL: the webhook and the booking handlers read a reservation per event. */
@@ -253,7 +255,7 @@ export class ReservationsRepository {
     const changes = reservation.takePendingChanges();
     if (changes.length === 0) return;
     for (const change of changes) {
-      await historySql.insert(manager, {
+      const historyId = await historySql.insert(manager, {
         reservationId: reservation.id,
         fromStatus: change.from,
         toStatus: change.to,
@@ -261,6 +263,7 @@ export class ReservationsRepository {
         actor: change.actor,
         createdAt: at,
       });
+      if (change.from !== change.to) await this.listener.statusChanged(manager, reservation, { ...change, historyId, at });
       this.transactions.afterCommit(manager, () => this.metrics.transitions.inc({ from: change.from ?? 'none', to: change.to }));
     }
   }

@@ -234,6 +234,36 @@ export class Environment {
 
   @IsOptional() @Transform(toInt) @Min(0) @Max(64) @IsInt()
   RECEIPT_PDF_THREADS?: number;
+
+  @IsOptional() @IsString() @Matches(/^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/, {
+    message: 'must be one or more NATS server URLs, comma-separated, like nats://127.0.0.1:4222',
+  })
+  EVENTS_NATS_URL?: string;
+
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be a JetStream stream name: letters, digits, "_" and "-"' })
+  EVENTS_NATS_STREAM?: string;
+
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,7}$/, {
+    message: 'must be NATS subject tokens (letters, digits, "_" and "-") joined by dots, like reservations',
+  })
+  EVENTS_NATS_SUBJECT_PREFIX?: string;
+
+  @IsOptional() @IsString() @Matches(/^\S{1,255}$/, { message: 'must be a URI reference without spaces (the CloudEvents source)' })
+  EVENTS_SOURCE?: string;
+
+  @IsOptional() @Transform(toInt) @Min(100) @Max(10 * 60 * 1000) @IsInt()
+  EVENTS_NATS_RETRY_MAX_MS?: number;
+
+  @IsOptional() @IsString() @Matches(BASE_URL, { message: 'must be an absolute http or https URL, like https://merchant.example/hooks/reservations' })
+  STATUS_WEBHOOK_URL?: string;
+
+  @IsOptional() @IsString() @Matches(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, {
+    message: 'must be a Standard Webhooks secret: whsec_ and 24 to 64 random bytes in base64',
+  })
+  STATUS_WEBHOOK_SECRET?: string;
+
+  @IsOptional() @Transform(toInt) @Min(100) @Max(60_000) @IsInt()
+  STATUS_WEBHOOK_TIMEOUT_MS?: number;
 }
 
 /** A configuration the process cannot start with; the message names the variables and the rules, never a secret. */

@@ -191,6 +191,9 @@ describe("the product's lanes", () => {
       CHECK_SUPPLIER_AFTER_REFUND: 'bookings',
       ISSUE_RECEIPT: 'receipts',
       SEND_RECEIPT_EMAIL: 'mail',
+      // Ordered lanes (ADR 0017): each reservation's changes go out in order, each sink on its own.
+      PUBLISH_LIFECYCLE_EVENT: 'events',
+      SEND_STATUS_WEBHOOK: 'webhooks',
     };
     await t.app.get(TransactionRunner).run(async (manager) => {
       for (const type of Object.keys(lanes)) {
@@ -209,7 +212,7 @@ describe('OUTBOX_LANE_CONCURRENCY', () => {
     // Should it start after all, it is closed, so that the failure is the assertion's.
     started.then((app) => app.close()).catch(() => undefined);
     await expect(started).rejects.toThrow(
-      'OUTBOX_LANE_CONCURRENCY names lanes no handler uses: bookngs (lanes: bookings, mail, payments, receipts).',
+      'OUTBOX_LANE_CONCURRENCY names lanes no handler uses: bookngs (lanes: bookings, events, mail, payments, receipts, webhooks).',
     );
   });
 });

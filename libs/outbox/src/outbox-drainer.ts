@@ -176,7 +176,10 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
         }
         const batch = await this.claimBatch(lane);
         handled += batch.length;
-        if (batch.length < this.config.batchSize && !lane.wanted) return handled;
+        // An ordered lane claims again after events finished: the next event of each of their
+        // aggregates may be due already, enqueued by another process whose nudge found it held back.
+        const successorsFreed = lane.ordered && batch.length > 0;
+        if (batch.length < this.config.batchSize && !lane.wanted && !successorsFreed) return handled;
         if (this.stopping) return handled;
       }
     } finally {

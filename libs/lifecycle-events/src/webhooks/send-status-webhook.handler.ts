@@ -72,7 +72,10 @@ export class SendStatusWebhookHandler implements OutboxEventHandler<LifecycleCha
     this.metrics.deliveries.inc({ sink: 'webhook', outcome: 'failed' });
     const message = `status webhook answered ${response.status}`;
     if (verdict.kind === 'refused') throw new NonRetryableOutboxError(`${message}: not retried (only network errors, 5xx and 429 are)`);
-    if (verdict.afterMs !== undefined) throw new RetryOutboxEventLater(verdict.afterMs, `${message}; Retry-After honoured`);
+    if (verdict.afterMs !== undefined) {
+      // Never sooner than the first backoff step: a `Retry-After: 0` must not spin the lane.
+      throw new RetryOutboxEventLater(Math.max(verdict.afterMs, this.outbox.backoffBaseMs), `${message}; Retry-After honoured`);
+    }
     throw new Error(message);
   }
 }

@@ -610,7 +610,10 @@ describe.each(DATABASE_KINDS)('an ordered lane drained by its own schedule on %s
   let t: TestApp;
   beforeAll(async () => {
     // The drainer runs by itself, and its poll is an hour away: only nudges and its own loop drain.
-    t = await startTestApp(kind, { imports: [ScriptedHandlersModule], env: { ...ENV, OUTBOX_ENABLED: 'true' } });
+    t = await startTestApp(kind, {
+      imports: [ScriptedHandlersModule],
+      env: { ...ENV, OUTBOX_ENABLED: 'true' },
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -622,12 +625,23 @@ describe.each(DATABASE_KINDS)('an ordered lane drained by its own schedule on %s
     // the poll: the wait below stalled on [DONE, PENDING, PENDING]).
     await t.app.get(TransactionRunner).run(async (manager) => {
       for (let n = 0; n < 3; n++) {
-        await t.app.get(Outbox).enqueue(manager, { type: 'TEST_ORDERED', aggregateType: AGGREGATE_TYPE, aggregateId: 'burst', payload: { script: [] } });
+        await t.app
+          .get(Outbox)
+          .enqueue(manager, {
+            type: 'TEST_ORDERED',
+            aggregateType: AGGREGATE_TYPE,
+            aggregateId: 'burst',
+            payload: { script: [] },
+          });
       }
     });
     const statuses = await waitForProgress({
       progress: async () =>
-        (await t.dataSource.getRepository(OutboxEvent).find({ where: { aggregateId: 'burst' }, order: { id: 'ASC' } })).map((row) => row.status),
+        (
+          await t.dataSource
+            .getRepository(OutboxEvent)
+            .find({ where: { aggregateId: 'burst' }, order: { id: 'ASC' } })
+        ).map((row) => row.status),
       done: (now) => now.every((status) => status === OutboxStatus.DONE),
       what: 'the burst of one aggregate',
     });

@@ -1,7 +1,13 @@
 export { cloudEventOf, CLOUDEVENTS_JSON, subjectOf } from './nats/cloud-event';
 export type { ReservationCloudEvent } from './nats/cloud-event';
 export { JetStreamLink } from './nats/jetstream-link';
-export { eventTypeOf, EVENTS_LANE, PUBLISH_LIFECYCLE_EVENT, SEND_STATUS_WEBHOOK, WEBHOOKS_LANE } from './lifecycle-change';
+export {
+  eventTypeOf,
+  EVENTS_LANE,
+  PUBLISH_LIFECYCLE_EVENT,
+  SEND_STATUS_WEBHOOK,
+  WEBHOOKS_LANE,
+} from './lifecycle-change';
 export type { LifecycleChange } from './lifecycle-change';
 export { lifecycleEventsConfig } from './lifecycle-events.config';
 export type { LifecycleEventsConfig } from './lifecycle-events.config';

@@ -9,10 +9,14 @@ export const lifecycleEventsConfig = registerAs('lifecycleEvents', () => {
   const env = parseEnvironment();
   const webhookUrl = env.STATUS_WEBHOOK_URL;
   if (webhookUrl && !env.STATUS_WEBHOOK_SECRET) {
-    throw new InvalidEnvironmentError('Invalid configuration:\n  STATUS_WEBHOOK_SECRET: required with STATUS_WEBHOOK_URL (a whsec_… secret)');
+    throw new InvalidEnvironmentError(
+      'Invalid configuration:\n  STATUS_WEBHOOK_SECRET: required with STATUS_WEBHOOK_URL (a whsec_… secret)',
+    );
   }
   if (webhookUrl && !isAbsoluteHttpUrl(webhookUrl)) {
-    throw new InvalidEnvironmentError('Invalid configuration:\n  STATUS_WEBHOOK_URL: must be an absolute http or https URL');
+    throw new InvalidEnvironmentError(
+      'Invalid configuration:\n  STATUS_WEBHOOK_URL: must be an absolute http or https URL',
+    );
   }
   return {
     nats: env.EVENTS_NATS_URL
@@ -28,7 +32,11 @@ export const lifecycleEventsConfig = registerAs('lifecycleEvents', () => {
       : null,
     webhook:
       webhookUrl && env.STATUS_WEBHOOK_SECRET
-        ? { url: webhookUrl, secret: env.STATUS_WEBHOOK_SECRET, timeoutMs: env.STATUS_WEBHOOK_TIMEOUT_MS ?? 5000 }
+        ? {
+            url: webhookUrl,
+            secret: env.STATUS_WEBHOOK_SECRET,
+            timeoutMs: env.STATUS_WEBHOOK_TIMEOUT_MS ?? 5000,
+          }
         : null,
   };
 });

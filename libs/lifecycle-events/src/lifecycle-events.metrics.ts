@@ -5,7 +5,10 @@ import { Outbox, OutboxStatus } from '@app/outbox';
 import { PUBLISH_LIFECYCLE_EVENT, SEND_STATUS_WEBHOOK } from './lifecycle-change';
 
 /** The two sinks, as their metrics and readiness name them. */
-export const SINK_OF_TYPE: Record<string, 'nats' | 'webhook'> = { [PUBLISH_LIFECYCLE_EVENT]: 'nats', [SEND_STATUS_WEBHOOK]: 'webhook' };
+export const SINK_OF_TYPE: Record<string, 'nats' | 'webhook'> = {
+  [PUBLISH_LIFECYCLE_EVENT]: 'nats',
+  [SEND_STATUS_WEBHOOK]: 'webhook',
+};
 
 export interface SinkBacklog {
   /** Changes not yet out: waiting for the broker or the receiver, or held behind an earlier one. */
@@ -34,7 +37,9 @@ export class LifecycleBacklog {
         continue;
       }
       sink.unpublished += row.count;
-      const age = row.oldestCreatedAt ? Math.max(0, Math.round((now - row.oldestCreatedAt.getTime()) / 1000)) : 0;
+      const age = row.oldestCreatedAt
+        ? Math.max(0, Math.round((now - row.oldestCreatedAt.getTime()) / 1000))
+        : 0;
       sink.oldest_unpublished_age_seconds = Math.max(sink.oldest_unpublished_age_seconds, age);
     }
     return backlog;

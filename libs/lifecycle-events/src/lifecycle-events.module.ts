@@ -18,7 +18,11 @@ import { SendStatusWebhookHandler } from './webhooks/send-status-webhook.handler
  */
 @Global()
 @Module({
-  imports: [ConfigModule.forFeature(lifecycleEventsConfig), ConfigModule.forFeature(outboxConfig), OutboxModule],
+  imports: [
+    ConfigModule.forFeature(lifecycleEventsConfig),
+    ConfigModule.forFeature(outboxConfig),
+    OutboxModule,
+  ],
   providers: [
     RecordLifecycleChange,
     { provide: ReservationStatusListener, useExisting: RecordLifecycleChange },

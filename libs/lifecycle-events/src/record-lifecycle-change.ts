@@ -19,14 +19,26 @@ export class RecordLifecycleChange extends ReservationStatusListener {
     @Inject(lifecycleEventsConfig.KEY) config: LifecycleEventsConfig,
   ) {
     super();
-    this.types = [...(config.nats ? [PUBLISH_LIFECYCLE_EVENT] : []), ...(config.webhook ? [SEND_STATUS_WEBHOOK] : [])];
+    this.types = [
+      ...(config.nats ? [PUBLISH_LIFECYCLE_EVENT] : []),
+      ...(config.webhook ? [SEND_STATUS_WEBHOOK] : []),
+    ];
   }
 
-  async statusChanged(manager: EntityManager, reservation: Reservation, change: RecordedStatusChange): Promise<void> {
+  async statusChanged(
+    manager: EntityManager,
+    reservation: Reservation,
+    change: RecordedStatusChange,
+  ): Promise<void> {
     if (this.types.length === 0) return;
     const payload = { ...lifecycleChangeOf(reservation, change) };
     for (const type of this.types) {
-      await this.outbox.enqueue(manager, { type, aggregateType: 'reservation', aggregateId: reservation.code, payload });
+      await this.outbox.enqueue(manager, {
+        type,
+        aggregateType: 'reservation',
+        aggregateId: reservation.code,
+        payload,
+      });
     }
   }
 }

@@ -97,7 +97,9 @@ export class OutboxRepository {
   /** Marks events DONE, only while `owner` still holds them (a lease lost is a run not counted). */
   async markDone(ids: number[], owner: string, now: Date): Promise<void> {
     if (ids.length === 0) return;
-    await this.transactions.single((manager) =>
+    // Idempotent (only while `owner` holds them): a deadlock's loser runs again rather than leave
+    // the events PROCESSING until their lease ends, and run them twice.
+    await retryLostRaces.execute(() => this.transactions.single((manager) =>
       manager
         .createQueryBuilder()
         .update(OutboxEvent)
@@ -112,11 +114,11 @@ export class OutboxRepository {
         })
         .where({ id: In(ids), leaseOwner: owner, status: OutboxStatus.PROCESSING })
         .execute(),
-    );
+    ));
   }
 
   async markFailed(failure: Failure, owner: string): Promise<void> {
-    await this.transactions.single((manager) =>
+    await retryLostRaces.execute(() => this.transactions.single((manager) =>
       manager
         .createQueryBuilder()
         .update(OutboxEvent)
@@ -131,7 +133,7 @@ export class OutboxRepository {
         })
         .where({ id: failure.id, leaseOwner: owner, status: OutboxStatus.PROCESSING })
         .execute(),
-    );
+    ));
   }
 
   /** Gives back leased events that were never started (shutdown): due at once, the claim not counted. */

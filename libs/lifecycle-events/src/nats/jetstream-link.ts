@@ -62,10 +62,15 @@ export class JetStreamLink implements OnApplicationBootstrap, OnApplicationShutd
   /** Longer than any delay after which the outbox can publish an event again: its lease plus its largest backoff. */
   readonly duplicateWindowMs: number;
 
-  constructor(@Inject(lifecycleEventsConfig.KEY) config: LifecycleEventsConfig, @Inject(outboxConfig.KEY) outbox: OutboxConfig) {
+  constructor(
+    @Inject(lifecycleEventsConfig.KEY) config: LifecycleEventsConfig,
+    @Inject(outboxConfig.KEY) outbox: OutboxConfig,
+  ) {
     this.config = config.nats;
     this.duplicateWindowMs =
-      outbox.leaseMs + Math.max(outbox.backoffMaxMs, config.nats?.retryMaxMs ?? 0) + DUPLICATE_WINDOW_MARGIN_MS;
+      outbox.leaseMs +
+      Math.max(outbox.backoffMaxMs, config.nats?.retryMaxMs ?? 0) +
+      DUPLICATE_WINDOW_MARGIN_MS;
   }
 
   /** Connects in the background: a broker that is down delays no start. */
@@ -92,7 +97,9 @@ export class JetStreamLink implements OnApplicationBootstrap, OnApplicationShutd
       await this.ensureStream(connection);
       const header = headers();
       header.set('Content-Type', CLOUDEVENTS_JSON);
-      const ack = await connection.jetstream().publish(subject, body, { msgID: messageId, headers: header, timeout: PUBLISH_TIMEOUT_MS });
+      const ack = await connection
+        .jetstream()
+        .publish(subject, body, { msgID: messageId, headers: header, timeout: PUBLISH_TIMEOUT_MS });
       this.unavailableSince = null;
       return { duplicate: ack.duplicate };
     } catch (error) {
@@ -105,9 +112,11 @@ export class JetStreamLink implements OnApplicationBootstrap, OnApplicationShutd
 
   private async usableConnection(): Promise<NatsConnection> {
     if (this.connection && this.connected) return this.connection;
-    if (this.connection) throw this.away(new Error('the connection to NATS is lost; the client is reconnecting'));
+    if (this.connection)
+      throw this.away(new Error('the connection to NATS is lost; the client is reconnecting'));
     if (this.connecting) return this.connecting.catch((error: unknown) => Promise.reject(this.away(error)));
-    if (Date.now() - this.lastConnectFailure < RETRY_MIN_MS) throw this.away(new Error('NATS was unreachable a moment ago'));
+    if (Date.now() - this.lastConnectFailure < RETRY_MIN_MS)
+      throw this.away(new Error('NATS was unreachable a moment ago'));
     return this.connect().catch((error: unknown) => Promise.reject(this.away(error)));
   }
 
@@ -184,8 +193,19 @@ export class JetStreamLink implements OnApplicationBootstrap, OnApplicationShutd
     });
     if (!info) {
       try {
-        await manager.streams.add({ name, subjects: [subject], duplicate_window: window, storage: StorageType.File, retention: RetentionPolicy.Limits });
-        this.logger.log({ msg: 'JetStream stream created', stream: name, subjects: [subject], duplicate_window_ms: this.duplicateWindowMs });
+        await manager.streams.add({
+          name,
+          subjects: [subject],
+          duplicate_window: window,
+          storage: StorageType.File,
+          retention: RetentionPolicy.Limits,
+        });
+        this.logger.log({
+          msg: 'JetStream stream created',
+          stream: name,
+          subjects: [subject],
+          duplicate_window_ms: this.duplicateWindowMs,
+        });
         return;
       } catch (error) {
         // Another process created it a moment ago.
@@ -199,7 +219,12 @@ export class JetStreamLink implements OnApplicationBootstrap, OnApplicationShutd
       subjects: subjects.includes(subject) ? subjects : [...subjects, subject],
       duplicate_window: Math.max(window, info.config.duplicate_window),
     });
-    this.logger.log({ msg: 'JetStream stream updated', stream: name, subject, duplicate_window_ms: this.duplicateWindowMs });
+    this.logger.log({
+      msg: 'JetStream stream updated',
+      stream: name,
+      subject,
+      duplicate_window_ms: this.duplicateWindowMs,
+    });
   }
 
   private away(error: unknown): DependencyUnavailableError {

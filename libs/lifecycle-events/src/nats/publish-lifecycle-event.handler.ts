@@ -22,12 +22,23 @@ export class PublishLifecycleEventHandler implements OutboxEventHandler<Lifecycl
 
   async handle({ payload: change }: OutboxMessage<LifecycleChange>): Promise<void> {
     const nats = this.config.nats;
-    if (!nats) throw new DependencyUnavailableError(60_000, 'EVENTS_NATS_URL is not set in this process: the event waits for one that has it');
+    if (!nats)
+      throw new DependencyUnavailableError(
+        60_000,
+        'EVENTS_NATS_URL is not set in this process: the event waits for one that has it',
+      );
     try {
-      const { duplicate } = await this.link.publish(subjectOf(nats.subjectPrefix, change), JSON.stringify(cloudEventOf(change, nats.source)), change.id);
+      const { duplicate } = await this.link.publish(
+        subjectOf(nats.subjectPrefix, change),
+        JSON.stringify(cloudEventOf(change, nats.source)),
+        change.id,
+      );
       this.metrics.deliveries.inc({ sink: 'nats', outcome: duplicate ? 'duplicate' : 'published' });
     } catch (error) {
-      this.metrics.deliveries.inc({ sink: 'nats', outcome: error instanceof DependencyUnavailableError ? 'waiting' : 'failed' });
+      this.metrics.deliveries.inc({
+        sink: 'nats',
+        outcome: error instanceof DependencyUnavailableError ? 'waiting' : 'failed',
+      });
       throw error;
     }
   }

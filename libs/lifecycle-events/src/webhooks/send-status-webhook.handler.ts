@@ -34,10 +34,16 @@ export class SendStatusWebhookHandler implements OutboxEventHandler<LifecycleCha
     this.signer = config.webhook ? new Webhook(config.webhook.secret) : null;
   }
 
-  async handle({ payload: change }: OutboxMessage<LifecycleChange>, { signal }: OutboxHandlerContext): Promise<void> {
+  async handle(
+    { payload: change }: OutboxMessage<LifecycleChange>,
+    { signal }: OutboxHandlerContext,
+  ): Promise<void> {
     const webhook = this.config.webhook;
     if (!webhook || !this.signer) {
-      throw new DependencyUnavailableError(60_000, 'STATUS_WEBHOOK_URL is not set in this process: the delivery waits for one that has it');
+      throw new DependencyUnavailableError(
+        60_000,
+        'STATUS_WEBHOOK_URL is not set in this process: the delivery waits for one that has it',
+      );
     }
     const body = JSON.stringify(statusWebhookBodyOf(change));
     // The attempt's own time, from the wall clock: receivers reject a timestamp far from theirs.
@@ -59,7 +65,12 @@ export class SendStatusWebhookHandler implements OutboxEventHandler<LifecycleCha
       });
     } catch (error) {
       this.metrics.deliveries.inc({ sink: 'webhook', outcome: 'failed' });
-      const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+      const reason =
+        error instanceof Error
+          ? error.cause instanceof Error
+            ? error.cause.message
+            : error.message
+          : String(error);
       throw new Error(`status webhook not delivered: ${reason}`);
     }
     // The answer's body is not read: release the connection.
@@ -71,10 +82,14 @@ export class SendStatusWebhookHandler implements OutboxEventHandler<LifecycleCha
     }
     this.metrics.deliveries.inc({ sink: 'webhook', outcome: 'failed' });
     const message = `status webhook answered ${response.status}`;
-    if (verdict.kind === 'refused') throw new NonRetryableOutboxError(`${message}: not retried (only network errors, 5xx and 429 are)`);
+    if (verdict.kind === 'refused')
+      throw new NonRetryableOutboxError(`${message}: not retried (only network errors, 5xx and 429 are)`);
     if (verdict.afterMs !== undefined) {
       // Never sooner than the first backoff step: a `Retry-After: 0` must not spin the lane.
-      throw new RetryOutboxEventLater(Math.max(verdict.afterMs, this.outbox.backoffBaseMs), `${message}; Retry-After honoured`);
+      throw new RetryOutboxEventLater(
+        Math.max(verdict.afterMs, this.outbox.backoffBaseMs),
+        `${message}; Retry-After honoured`,
+      );
     }
     throw new Error(message);
   }

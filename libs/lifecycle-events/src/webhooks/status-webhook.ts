@@ -28,18 +28,26 @@ export function statusWebhookBodyOf(change: LifecycleChange): StatusWebhookBody 
 }
 
 /** What a receiver's answer means for the delivery. */
-export type DeliveryVerdict = { kind: 'delivered' } | { kind: 'retry'; afterMs?: number } | { kind: 'refused' };
+export type DeliveryVerdict =
+  { kind: 'delivered' } | { kind: 'retry'; afterMs?: number } | { kind: 'refused' };
 
 /**
  * 2xx: delivered. 429 and 5xx: tried again with backoff (429's `Retry-After` in seconds is
  * honoured, up to `maxRetryAfterMs`). Any other answer (another 4xx, a redirect, which is not
  * followed): refused, never tried again.
  */
-export function verdictOf(status: number, retryAfter: string | null, maxRetryAfterMs: number): DeliveryVerdict {
+export function verdictOf(
+  status: number,
+  retryAfter: string | null,
+  maxRetryAfterMs: number,
+): DeliveryVerdict {
   if (status >= 200 && status < 300) return { kind: 'delivered' };
   if (status >= 500 || status === 429) {
-    const seconds = retryAfter !== null && /^\d{1,7}$/.test(retryAfter.trim()) ? Number(retryAfter) : undefined;
-    return seconds === undefined ? { kind: 'retry' } : { kind: 'retry', afterMs: Math.min(seconds * 1000, maxRetryAfterMs) };
+    const seconds =
+      retryAfter !== null && /^\d{1,7}$/.test(retryAfter.trim()) ? Number(retryAfter) : undefined;
+    return seconds === undefined
+      ? { kind: 'retry' }
+      : { kind: 'retry', afterMs: Math.min(seconds * 1000, maxRetryAfterMs) };
   }
   return { kind: 'refused' };
 }

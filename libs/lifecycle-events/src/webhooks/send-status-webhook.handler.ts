@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Webhook } from 'standardwebhooks';
 import {
+  backoffCeilingMs,
   DependencyUnavailableError,
   NonRetryableOutboxError,
   outboxConfig,
@@ -35,7 +36,7 @@ export class SendStatusWebhookHandler implements OutboxEventHandler<LifecycleCha
   }
 
   async handle(
-    { payload: change }: OutboxMessage<LifecycleChange>,
+    { payload: change, attempt }: OutboxMessage<LifecycleChange>,
     { signal }: OutboxHandlerContext,
   ): Promise<void> {
     const webhook = this.config.webhook;
@@ -85,9 +86,14 @@ export class SendStatusWebhookHandler implements OutboxEventHandler<LifecycleCha
     if (verdict.kind === 'refused')
       throw new NonRetryableOutboxError(`${message}: not retried (only network errors, 5xx and 429 are)`);
     if (verdict.afterMs !== undefined) {
-      // Never sooner than the first backoff step: a `Retry-After: 0` must not spin the lane.
+      // Never sooner than the backoff of this attempt: a receiver that answers `Retry-After: 0`
+      // again and again must not use up the attempts in moments (nor spin the lane).
+      const backoffMs = backoffCeilingMs(attempt, {
+        baseMs: this.outbox.backoffBaseMs,
+        maxMs: this.outbox.backoffMaxMs,
+      });
       throw new RetryOutboxEventLater(
-        Math.max(verdict.afterMs, this.outbox.backoffBaseMs),
+        Math.max(verdict.afterMs, backoffMs),
         `${message}; Retry-After honoured`,
       );
     }

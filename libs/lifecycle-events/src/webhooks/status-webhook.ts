@@ -32,9 +32,9 @@ export type DeliveryVerdict =
   { kind: 'delivered' } | { kind: 'retry'; afterMs?: number } | { kind: 'refused' };
 
 /**
- * 2xx: delivered. 429 and 5xx: tried again with backoff (429's `Retry-After` in seconds is
- * honoured, up to `maxRetryAfterMs`). Any other answer (another 4xx, a redirect, which is not
- * followed): refused, never tried again.
+ * 2xx: delivered. 429 and 5xx: tried again with backoff (a `Retry-After` in seconds, which a 429
+ * or a 503 may carry, is honoured up to `maxRetryAfterMs`). Any other answer (another 4xx, a
+ * redirect, which is not followed): refused, never tried again.
  */
 export function verdictOf(
   status: number,

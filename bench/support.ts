@@ -179,3 +179,35 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
+
+/** What one run of bench/create.ts reports (the fields the paired benchmarks compare). */
+export interface CreateRun {
+  req_per_s: number;
+  latency_ms: { p50: number; p99: number };
+  errors: number;
+}
+
+/**
+ * One run of bench/create.ts in a process of its own, with exactly this environment (it does not
+ * write under docs/perf: BENCH_NO_WRITE); its report, parsed from its stdout. For benchmarks that
+ * compare the create path with a feature off and on, run back to back.
+ */
+export function runCreateBenchmark(env: Record<string, string>): Promise<CreateRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'bench', 'create.ts')], {
+      cwd: ROOT,
+      env: { ...env, BENCH_NO_WRITE: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`bench/create.ts exited with ${code}`));
+      try {
+        resolve(JSON.parse(stdout.slice(stdout.indexOf('{'))) as CreateRun);
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
+  });
+}

@@ -11,22 +11,13 @@
  *
  * Prints one JSON object, appends it to docs/perf/tracing.jsonl and writes docs/perf/tracing-latest.json.
  */
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
-import { writeReport } from './support';
+import { CreateRun, runCreateBenchmark, writeReport } from './support';
 
-const ROOT = join(__dirname, '..');
 const PAIRS = Number(process.env.BENCH_TRACING_PAIRS ?? 2);
 const PROTOCOL = process.env.BENCH_TRACING_PROTOCOL ?? 'http/protobuf';
-
-interface CreateRun {
-  req_per_s: number;
-  latency_ms: { p50: number; p99: number };
-  errors: number;
-}
 
 function log(message: string): void {
   process.stderr.write(`[bench:tracing] ${message}\n`);
@@ -52,26 +43,8 @@ async function startReceiver(): Promise<{ url: string; exports: () => number; by
   };
 }
 
-/** One run of bench/create.ts with these variables; its report, parsed from its stdout. */
-function runCreate(env: Record<string, string>): Promise<CreateRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'bench', 'create.ts')], {
-      cwd: ROOT,
-      env: { ...withoutOtel(process.env), BENCH_NO_WRITE: '1', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`bench/create.ts exited with ${code}`));
-      try {
-        resolve(JSON.parse(stdout.slice(stdout.indexOf('{'))) as CreateRun);
-      } catch (error) {
-        reject(error as Error);
-      }
-    });
-  });
-}
+/** One run of bench/create.ts with these variables, and no OTEL_* of the caller's. */
+const runCreate = (env: Record<string, string>) => runCreateBenchmark({ ...withoutOtel(process.env), ...env });
 
 function withoutOtel(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => !entry[0].startsWith('OTEL_') && entry[1] !== undefined));

@@ -17,12 +17,19 @@ export interface Failure {
 
 /**
  * An ordered lane's claim (ADR 0017): no earlier event of the same aggregate in the lane is
- * unfinished. Read without locks (a locking read does not lock a subquery's rows), through
- * IX_outbox_events_aggregate; under READ COMMITTED it sees the latest commits, so an earlier
- * event leased by a claim that has not committed yet still counts as unfinished.
+ * unfinished. Read without locks (a locking read does not lock a subquery's rows); under READ
+ * COMMITTED it sees the latest commits, so an earlier event leased by a claim that has not
+ * committed yet still counts as unfinished. Through IX_outbox_events_aggregate, a few rows per
+ * aggregate: MariaDB, left to itself, took the lane's index and read the whole lane per
+ * candidate (45 ms a claim at 2,000 events due, 2 ms with the hint); SQLite takes it unasked.
  */
-const NO_EARLIER_UNFINISHED =
-  "NOT EXISTS (SELECT 1 FROM outbox_events earlier WHERE earlier.aggregate_type = e.aggregate_type AND earlier.aggregate_id = e.aggregate_id AND earlier.lane = e.lane AND earlier.id < e.id AND earlier.status <> 'DONE')";
+function noEarlierUnfinished(kind: 'mysql' | 'sqlite'): string {
+  const hint = kind === 'mysql' ? ' USE INDEX (IX_outbox_events_aggregate)' : '';
+  return (
+    `NOT EXISTS (SELECT 1 FROM outbox_events earlier${hint} WHERE earlier.aggregate_type = e.aggregate_type ` +
+    "AND earlier.aggregate_id = e.aggregate_id AND earlier.lane = e.lane AND earlier.id < e.id AND earlier.status <> 'DONE')"
+  );
+}
 
 export interface OutboxStats {
   byStatus: Record<OutboxStatus, number>;
@@ -64,7 +71,7 @@ export class OutboxRepository {
           .orderBy('e.nextAttemptAt', 'ASC')
           .addOrderBy('e.id', 'ASC')
           .limit(limit);
-        if (ordered) query.andWhere(NO_EARLIER_UNFINISHED);
+        if (ordered) query.andWhere(noEarlierUnfinished(this.transactions.kind));
         // The hint matters: for `ORDER BY next_attempt_at, id LIMIT n` the optimiser may prefer
         // IX_outbox_events_due, whose scan locks (and so makes other lanes' claims skip) every
         // lane's due rows.

@@ -20,7 +20,16 @@ import { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { createConnection } from 'mysql2/promise';
 import { connect } from 'nats';
-import { CreateRun, freePort, runCreateBenchmark, startApi, stopApi, withDatabase, writeReport } from './support';
+import { aLifecycleChange } from '@app/lifecycle-events/testing';
+import {
+  CreateRun,
+  freePort,
+  runCreateBenchmark,
+  startApi,
+  stopApi,
+  withDatabase,
+  writeReport,
+} from './support';
 
 const PAIRS = Number(process.env.BENCH_EVENTS_PAIRS ?? 2);
 const NATS_URL = process.env.BENCH_EVENTS_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -58,34 +67,41 @@ async function startReceiver(): Promise<{
  * One idle API draining `BACKLOG` PUBLISH_LIFECYCLE_EVENT rows (5 changes of each of 1000
  * reservations, in order per reservation, interleaved), written straight to its outbox.
  */
-async function drainBacklog(stream: string): Promise<{ events: number; seconds: number; events_per_s: number }> {
+async function drainBacklog(
+  stream: string,
+): Promise<{ events: number; seconds: number; events_per_s: number }> {
   return withDatabase('events', async (url) => {
     const port = await freePort();
-    const api = await startApi(port, { DATABASE_URL: url, STRIPE_WEBHOOK_SECRET: 'whsec_bench_unused', EVENTS_NATS_URL: NATS_URL, EVENTS_NATS_STREAM: stream, EVENTS_NATS_SUBJECT_PREFIX: stream.toLowerCase() });
+    const api = await startApi(port, {
+      DATABASE_URL: url,
+      STRIPE_WEBHOOK_SECRET: 'whsec_bench_unused',
+      EVENTS_NATS_URL: NATS_URL,
+      EVENTS_NATS_STREAM: stream,
+      EVENTS_NATS_SUBJECT_PREFIX: stream.toLowerCase(),
+    });
     const db = await createConnection({ uri: url });
     try {
       const now = new Date();
       const rows: unknown[][] = [];
       for (let n = 0; n < BACKLOG; n++) {
         const code = `BENCH${String(n % RESERVATIONS).padStart(3, '0')}`;
-        const change = {
+        const change = aLifecycleChange({
           id: `evt_${code}_${n + 1}`,
           reservationCode: code,
-          status: 'PAID',
-          previousStatus: 'PAYMENT_IN_PROGRESS',
           occurredAt: now.toISOString(),
-          progress: { code: 'issued', payment: 'succeeded', supplier: 'pending' },
-          supplierCode: 'HERTZ',
-          pickupOfficeCode: 'MAD-T4',
-          dropoffOfficeCode: 'MAD-T4',
-          carCategoryCode: 'CDMR',
-          pickupAt: now.toISOString(),
-          dropoffAt: now.toISOString(),
-          amount: 18950,
-          currency: 'EUR',
-          supplierConfirmation: null,
-        };
-        rows.push(['PUBLISH_LIFECYCLE_EVENT', 'events', 'reservation', code, JSON.stringify(change), 'PENDING', 0, now, now, now]);
+        });
+        rows.push([
+          'PUBLISH_LIFECYCLE_EVENT',
+          'events',
+          'reservation',
+          code,
+          JSON.stringify(change),
+          'PENDING',
+          0,
+          now,
+          now,
+          now,
+        ]);
       }
       for (let start = 0; start < rows.length; start += 1000) {
         await db.query(
@@ -94,7 +110,9 @@ async function drainBacklog(stream: string): Promise<{ events: number; seconds: 
         );
       }
       const done = async () => {
-        const [result] = await db.query("SELECT COUNT(*) AS n, MIN(processed_at) AS first, MAX(processed_at) AS last FROM outbox_events WHERE type = 'PUBLISH_LIFECYCLE_EVENT' AND status = 'DONE'");
+        const [result] = await db.query(
+          "SELECT COUNT(*) AS n, MIN(processed_at) AS first, MAX(processed_at) AS last FROM outbox_events WHERE type = 'PUBLISH_LIFECYCLE_EVENT' AND status = 'DONE'",
+        );
         return (result as { n: number; first: Date | null; last: Date | null }[])[0];
       };
       let progress = await done();

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { waitForProcess } from '../support/wait-for-progress';
 
 const ROOT = join(__dirname, '..', '..');
 /** EX_CONFIG: the process refused its configuration. */
@@ -14,7 +15,7 @@ interface Outcome {
 }
 
 /** Runs the API or the CLI as the operator would, with `env` over the tests' environment (`undefined` unsets). */
-function run(app: 'api' | 'cli', env: Record<string, string | undefined>, args: string[] = []): Promise<Outcome> {
+async function run(app: 'api' | 'cli', env: Record<string, string | undefined>, args: string[] = []): Promise<Outcome> {
   const merged: Record<string, string> = {};
   for (const [name, value] of Object.entries({ ...process.env, LOG_LEVEL: 'info', ...env })) {
     if (value !== undefined) merged[name] = value;
@@ -28,17 +29,14 @@ function run(app: 'api' | 'cli', env: Record<string, string | undefined>, args: 
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += String(chunk)));
   child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-  return new Promise((resolve, reject) => {
-    // A process that starts instead of refusing would run forever.
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${app} did not stop on its bad configuration:\n${stdout}${stderr}`));
-    }, 90_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    // Ends on exit; fails only if the process neither writes nor computes for a minute (it started instead of refusing).
+    await waitForProcess(child, { what: `${app} with a bad configuration`, output: () => stdout + stderr });
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  return { code: await exited, stdout, stderr };
 }
 
 /** One clear message: the variables named, no secret, no stack trace, the configuration exit status. */
@@ -94,6 +92,27 @@ describe('a start refused on its configuration: one clear message, never a secre
   it('the CLI, for a bad variable and for a missing supplier URL', async () => {
     expectCleanRefusal(await run('cli', badSecretsEnv, ['audit:list']), Object.keys(BAD_SECRETS), secretsOnly);
     expectCleanRefusal(await run('cli', { ...NO_SUPPLIER_URL, DATABASE_URL: sqlite() }, ['audit:list']), ['SUPPLIER_HERTZ_URL'], ['k3ep-this-0ut-of-logs']);
+  });
+
+  describe('a bad status webhook configuration (docs/webhooks.md)', () => {
+    const webhookSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    // Unset whatever an earlier spec of this worker left in the environment.
+    const clean = { DATABASE_URL: sqlite(), PORT: '0', STATUS_WEBHOOK_URL: undefined, STATUS_WEBHOOK_SECRET: undefined, STATUS_WEBHOOK_TIMEOUT_MS: undefined };
+
+    it('STATUS_WEBHOOK_URL set and no secret: names the secret, never shows the URL credentials', async () => {
+      const outcome = await run('api', { ...clean, STATUS_WEBHOOK_URL: 'https://merchant:hunter2-pa55@merchant.example/hooks' });
+      expectCleanRefusal(outcome, ['STATUS_WEBHOOK_SECRET: required with STATUS_WEBHOOK_URL'], ['hunter2-pa55']);
+    });
+
+    it('a relative STATUS_WEBHOOK_URL', async () => {
+      const outcome = await run('api', { ...clean, STATUS_WEBHOOK_URL: '/hooks/reservations', STATUS_WEBHOOK_SECRET: webhookSecret });
+      expectCleanRefusal(outcome, ['STATUS_WEBHOOK_URL', 'must be an absolute http or https URL'], [webhookSecret]);
+    });
+
+    it('a secret that is not a Standard Webhooks secret, without showing it', async () => {
+      const outcome = await run('api', { ...clean, STATUS_WEBHOOK_URL: 'https://merchant.example/hooks', STATUS_WEBHOOK_SECRET: 'whsec_t00-short-s3cret' });
+      expectCleanRefusal(outcome, ['STATUS_WEBHOOK_SECRET (value not shown: it is a secret)'], ['t00-short-s3cret']);
+    });
   });
 
   describe('as a cluster (MySQL)', () => {

@@ -5,12 +5,21 @@ import { connect, JetStreamManager, nanos, NatsConnection, RetentionPolicy, Stor
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '@app/core';
 import type { LifecycleChange } from '@app/lifecycle-events';
+import { aLifecycleChange } from '@app/lifecycle-events/testing';
 import { ReservationStatus } from '@app/reservations';
 import { MIGRATIONS } from '../../migrations';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { HEAVY_TEST_TIMEOUT_MS, waitForProcess, waitForProgress } from '../support/wait-for-progress';
-import { LatencyProxy } from './support/nats-latency-proxy';
-import { countsOf, deleteStream, PUBLISH_LIFECYCLE_EVENT, readStream, repeated, SHARED_NATS_URL, uniqueNames } from './support/nats-support';
+import { TcpProxy } from '../support/tcp-proxy';
+import {
+  countsOf,
+  deleteStream,
+  PUBLISH_LIFECYCLE_EVENT,
+  readStream,
+  repeated,
+  SHARED_NATS_URL,
+  uniqueNames,
+} from './support/nats-support';
 
 const ROOT = join(__dirname, '..', '..');
 const RESERVATIONS = 200;
@@ -47,14 +56,16 @@ describe('lifecycle events drained by separate processes under SIGKILL, on MySQL
   let jsm: JetStreamManager;
   const children = new Set<ChildProcess>();
   let ended = false;
-  const proxy = new LatencyProxy('127.0.0.1', 4222, NATS_DELAY_MS);
+  const proxy = new TcpProxy('127.0.0.1', 4222, NATS_DELAY_MS);
 
   beforeAll(async () => {
     nc = await connect({ servers: SHARED_NATS_URL, name: 'nats-chaos-spec' });
     jsm = await nc.jetstreamManager();
     await proxy.start();
     database = await createTestDatabase('mysql');
-    dataSource = new DataSource(buildDataSourceOptions({ url: database.url, migrations: MIGRATIONS, migrationsRun: true }));
+    dataSource = new DataSource(
+      buildDataSourceOptions({ url: database.url, migrations: MIGRATIONS, migrationsRun: true }),
+    );
     await dataSource.initialize();
   });
   afterAll(async () => {
@@ -62,7 +73,7 @@ describe('lifecycle events drained by separate processes under SIGKILL, on MySQL
     await Promise.all([...children].map((child) => kill(child)));
     await dataSource?.destroy();
     await database?.drop();
-    await proxy.stop();
+    await proxy.cut();
     await deleteStream(jsm, stream);
     await nc?.close();
   });
@@ -77,7 +88,13 @@ describe('lifecycle events drained by separate processes under SIGKILL, on MySQL
   const launch = (): Drainer => {
     const child = spawn(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'test', 'events', 'nats-drainer.ts')],
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        'tsconfig-paths/register',
+        join(ROOT, 'test', 'events', 'nats-drainer.ts'),
+      ],
       {
         cwd: ROOT,
         env: {
@@ -87,7 +104,7 @@ describe('lifecycle events drained by separate processes under SIGKILL, on MySQL
           DATABASE_URL: database.url,
           DATABASE_MIGRATE_ON_START: 'false',
           DATABASE_SEED_ON_START: 'false',
-          EVENTS_NATS_URL: proxy.url,
+          EVENTS_NATS_URL: `nats://127.0.0.1:${proxy.port}`,
           EVENTS_NATS_STREAM: stream,
           EVENTS_NATS_SUBJECT_PREFIX: prefix,
           // A killed drainer's leases come back after 2 s.
@@ -109,7 +126,11 @@ describe('lifecycle events drained by separate processes under SIGKILL, on MySQL
     const keep = (chunk: Buffer) => (output = (output + String(chunk)).slice(-20_000));
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    const ready = waitForProcess(child, { what: `drainer ${child.pid}`, ready: () => output.includes('ready'), output: () => output });
+    const ready = waitForProcess(child, {
+      what: `drainer ${child.pid}`,
+      ready: () => output.includes('ready'),
+      output: () => output,
+    });
     let isReady = false;
     ready.then(() => (isReady = true)).catch(() => undefined);
     return { child, output: () => output, ready, isReady: () => isReady };
@@ -125,23 +146,19 @@ describe('lifecycle events drained by separate processes under SIGKILL, on MySQL
       const shuffled = [...codes].sort(() => Math.random() - 0.5);
       const changes = shuffled.map((code) => ({
         code,
-        change: {
+        change: aLifecycleChange({
           id: `evt_${code}_${++historyId}`,
           reservationCode: code,
           status,
           previousStatus: round === 0 ? null : LIFECYCLE[round - 1],
           occurredAt: new Date().toISOString(),
-          progress: { code: 'issued', payment: status === S.PAID || status === S.SUPPLIER_CONFIRMED ? 'succeeded' : 'pending', supplier: 'pending' },
-          supplierCode: 'HERTZ',
-          pickupOfficeCode: 'MAD-T4',
-          dropoffOfficeCode: 'BCN-T1',
-          carCategoryCode: 'CDMR',
-          pickupAt: '2030-06-01T08:00:00.000Z',
-          dropoffAt: '2030-06-05T08:00:00.000Z',
-          amount: 18950,
-          currency: 'EUR',
+          progress: {
+            code: 'issued',
+            payment: status === S.PAID || status === S.SUPPLIER_CONFIRMED ? 'succeeded' : 'pending',
+            supplier: 'pending',
+          },
           supplierConfirmation: status === S.SUPPLIER_CONFIRMED ? `HZ-${code}` : null,
-        } satisfies LifecycleChange,
+        }),
       }));
       planned.push(...changes);
     }
@@ -153,18 +170,29 @@ describe('lifecycle events drained by separate processes under SIGKILL, on MySQL
     await dataSource.query(
       `INSERT INTO outbox_events (type, lane, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at)
        VALUES ${batch.map(() => "(?, 'events', 'reservation', ?, ?, 'PENDING', 0, ?, ?, ?)").join(',')}`,
-      batch.flatMap(({ code, change }) => [PUBLISH_LIFECYCLE_EVENT, code, JSON.stringify(change), now, now, now]),
+      batch.flatMap(({ code, change }) => [
+        PUBLISH_LIFECYCLE_EVENT,
+        code,
+        JSON.stringify(change),
+        now,
+        now,
+        now,
+      ]),
     );
   };
 
   const statusCounts = async (): Promise<Record<string, number>> => {
-    const rows: { status: string; n: string }[] = await dataSource.query('SELECT status, COUNT(*) AS n FROM outbox_events GROUP BY status');
+    const rows: { status: string; n: string }[] = await dataSource.query(
+      'SELECT status, COUNT(*) AS n FROM outbox_events GROUP BY status',
+    );
     return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
   };
 
   /** The drainers (by pid) that hold leases now: PROCESSING rows, owner `host:pid:hex#claim`. */
   const leaseHolders = async (): Promise<Map<number, number>> => {
-    const rows: { lease_owner: string }[] = await dataSource.query("SELECT lease_owner FROM outbox_events WHERE status = 'PROCESSING'");
+    const rows: { lease_owner: string }[] = await dataSource.query(
+      "SELECT lease_owner FROM outbox_events WHERE status = 'PROCESSING'",
+    );
     const holders = new Map<number, number>();
     for (const { lease_owner } of rows) {
       const pid = Number(/:(\d+):[0-9a-f]+#\d+$/.exec(lease_owner)?.[1]);
@@ -173,76 +201,100 @@ describe('lifecycle events drained by separate processes under SIGKILL, on MySQL
     return holders;
   };
 
-  it('every event DONE, each id once in the stream (Nats-Msg-Id across killed drainers), in enqueue order per reservation', async () => {
-    // The stream is there already, with a duplicate window shorter than a lease: the drainers
-    // must widen it, or a republished event of a killed drainer would be stored twice.
-    await jsm.streams.add({ name: stream, subjects: [`${prefix}.>`], duplicate_window: nanos(1000), storage: StorageType.File, retention: RetentionPolicy.Limits });
+  it(
+    'every event DONE, each id once in the stream (Nats-Msg-Id across killed drainers), in enqueue order per reservation',
+    async () => {
+      // The stream is there already, with a duplicate window shorter than a lease: the drainers
+      // must widen it, or a republished event of a killed drainer would be stored twice.
+      await jsm.streams.add({
+        name: stream,
+        subjects: [`${prefix}.>`],
+        duplicate_window: nanos(1000),
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+      });
 
-    const live = Array.from({ length: DRAINERS }, () => launch());
-    await Promise.all(live.map((drainer) => drainer.ready));
-    // Every change of every reservation queued at once, in order per reservation, the
-    // reservations interleaved: the ordered lane alone keeps each reservation's order.
-    const changes = plan();
-    for (let start = 0; start < changes.length; start += 200) await insert(changes.slice(start, start + 200));
+      const live = Array.from({ length: DRAINERS }, () => launch());
+      await Promise.all(live.map((drainer) => drainer.ready));
+      // Every change of every reservation queued at once, in order per reservation, the
+      // reservations interleaved: the ordered lane alone keeps each reservation's order.
+      const changes = plan();
+      for (let start = 0; start < changes.length; start += 200)
+        await insert(changes.slice(start, start + 200));
 
-    let kills = 0;
-    let killsHoldingLeases = 0;
-    await waitForProgress({
-      what: 'the outbox',
-      progress: statusCounts,
-      done: (counts) => counts.DONE === EVENTS,
-      stallMs: 60_000,
-      pollMs: 50,
-      alive: () => !ended,
-      tick: async () => {
-        // Never faster than the drainers start: a kill waits for every one of them to be draining.
-        if (!live.every((drainer) => drainer.isReady())) return;
-        const holders = await leaseHolders();
-        const holding = live.filter((drainer) => holders.has(drainer.child.pid!));
-        if (holding.length === 0) return;
-        const victim = holding[Math.floor(Math.random() * holding.length)];
-        const { pid } = victim.child;
-        await kill(victim.child);
-        kills++;
-        // The dead drainer's leases stay until they expire: its events, and the later ones of their reservations, wait.
-        if ((await leaseHolders()).has(pid!)) killsHoldingLeases++;
-        live[live.indexOf(victim)] = launch();
-      },
-    });
-    expect(await statusCounts()).toEqual({ DONE: EVENTS });
-    expect(kills).toBeGreaterThanOrEqual(2);
-    // The chaos happened: drainers died holding leases, and their events were claimed again.
-    expect(killsHoldingLeases).toBeGreaterThan(0);
-    const [{ reclaimed }] = await dataSource.query('SELECT COUNT(*) AS reclaimed FROM outbox_events WHERE attempts > 1');
-    expect(Number(reclaimed)).toBeGreaterThan(0);
+      let kills = 0;
+      let killsHoldingLeases = 0;
+      await waitForProgress({
+        what: 'the outbox',
+        progress: statusCounts,
+        done: (counts) => counts.DONE === EVENTS,
+        stallMs: 60_000,
+        pollMs: 50,
+        alive: () => !ended,
+        tick: async () => {
+          // Never faster than the drainers start: a kill waits for every one of them to be draining.
+          if (!live.every((drainer) => drainer.isReady())) return;
+          const holders = await leaseHolders();
+          const holding = live.filter((drainer) => holders.has(drainer.child.pid!));
+          if (holding.length === 0) return;
+          const victim = holding[Math.floor(Math.random() * holding.length)];
+          const { pid } = victim.child;
+          await kill(victim.child);
+          kills++;
+          // The dead drainer's leases stay until they expire: its events, and the later ones of their reservations, wait.
+          if ((await leaseHolders()).has(pid!)) killsHoldingLeases++;
+          live[live.indexOf(victim)] = launch();
+        },
+      });
+      expect(await statusCounts()).toEqual({ DONE: EVENTS });
+      expect(kills).toBeGreaterThanOrEqual(2);
+      // The chaos happened: drainers died holding leases, and their events were claimed again.
+      expect(killsHoldingLeases).toBeGreaterThan(0);
+      const [{ reclaimed }] = await dataSource.query(
+        'SELECT COUNT(*) AS reclaimed FROM outbox_events WHERE attempts > 1',
+      );
+      expect(Number(reclaimed)).toBeGreaterThan(0);
 
-    // The enqueue order: by id, per reservation.
-    const rows: { id: number; aggregate_id: string; payload: string }[] = await dataSource.query(
-      'SELECT id, aggregate_id, payload FROM outbox_events ORDER BY id',
-    );
-    const enqueued = new Map<string, string[]>();
-    for (const row of rows) enqueued.set(row.aggregate_id, [...(enqueued.get(row.aggregate_id) ?? []), (JSON.parse(row.payload) as LifecycleChange).id]);
+      // The enqueue order: by id, per reservation.
+      const rows: { id: number; aggregate_id: string; payload: string }[] = await dataSource.query(
+        'SELECT id, aggregate_id, payload FROM outbox_events ORDER BY id',
+      );
+      const enqueued = new Map<string, string[]>();
+      for (const row of rows)
+        enqueued.set(row.aggregate_id, [
+          ...(enqueued.get(row.aggregate_id) ?? []),
+          (JSON.parse(row.payload) as LifecycleChange).id,
+        ]);
 
-    const messages = await readStream(jsm, stream);
-    expect(repeated(messages.map((message) => message.event.id))).toEqual([]);
-    expect(repeated(messages.map((message) => message.msgId ?? 'none'))).toEqual([]);
-    expect(messages.length).toBe(EVENTS);
-    const ids = countsOf(messages.map((message) => message.event.id));
-    expect(rows.filter((row) => ids.get((JSON.parse(row.payload) as LifecycleChange).id) !== 1)).toEqual([]);
-    const streamed = new Map<string, string[]>();
-    for (const message of messages) {
-      expect(message.msgId).toBe(message.event.id);
-      expect(message.subject).toBe(`${prefix}.${message.event.data.status.toLowerCase()}`);
-      streamed.set(message.event.subject, [...(streamed.get(message.event.subject) ?? []), message.event.id]);
-    }
-    expect(enqueued.size).toBe(RESERVATIONS);
-    const outOfOrder = [...enqueued]
-      .filter(([code, order]) => JSON.stringify(streamed.get(code)) !== JSON.stringify(order))
-      .map(([code, order]) => ({ code, enqueued: order, streamed: streamed.get(code) }));
-    expect(outOfOrder).toEqual([]);
+      const messages = await readStream(jsm, stream);
+      expect(repeated(messages.map((message) => message.event.id))).toEqual([]);
+      expect(repeated(messages.map((message) => message.msgId ?? 'none'))).toEqual([]);
+      expect(messages.length).toBe(EVENTS);
+      const ids = countsOf(messages.map((message) => message.event.id));
+      expect(rows.filter((row) => ids.get((JSON.parse(row.payload) as LifecycleChange).id) !== 1)).toEqual(
+        [],
+      );
+      const streamed = new Map<string, string[]>();
+      for (const message of messages) {
+        expect(message.msgId).toBe(message.event.id);
+        expect(message.subject).toBe(`${prefix}.${message.event.data.status.toLowerCase()}`);
+        streamed.set(message.event.subject, [
+          ...(streamed.get(message.event.subject) ?? []),
+          message.event.id,
+        ]);
+      }
+      expect(enqueued.size).toBe(RESERVATIONS);
+      const outOfOrder = [...enqueued]
+        .filter(([code, order]) => JSON.stringify(streamed.get(code)) !== JSON.stringify(order))
+        .map(([code, order]) => ({ code, enqueued: order, streamed: streamed.get(code) }));
+      expect(outOfOrder).toEqual([]);
 
-    // The drainers widened the window over a lease and the largest backoff.
-    const info = await jsm.streams.info(stream);
-    expect(info.config.duplicate_window).toBeGreaterThanOrEqual(nanos(LEASE_MS + Math.max(BACKOFF_MAX_MS, RETRY_MAX_MS)));
-  }, HEAVY_TEST_TIMEOUT_MS);
+      // The drainers widened the window over a lease and the largest backoff.
+      const info = await jsm.streams.info(stream);
+      expect(info.config.duplicate_window).toBeGreaterThanOrEqual(
+        nanos(LEASE_MS + Math.max(BACKOFF_MAX_MS, RETRY_MAX_MS)),
+      );
+    },
+    HEAVY_TEST_TIMEOUT_MS,
+  );
 });

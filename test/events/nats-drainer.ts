@@ -13,7 +13,14 @@ import { LifecycleEventsModule } from '@app/lifecycle-events';
 import { OutboxModule } from '@app/outbox';
 
 @Module({
-  imports: [configModule(), CoreModule, DatabaseModule.forRoot({ migrations: [] }), ScheduleModule.forRoot(), OutboxModule, LifecycleEventsModule],
+  imports: [
+    configModule(),
+    CoreModule,
+    DatabaseModule.forRoot({ migrations: [] }),
+    ScheduleModule.forRoot(),
+    OutboxModule,
+    LifecycleEventsModule,
+  ],
 })
 class NatsDrainerModule {}
 

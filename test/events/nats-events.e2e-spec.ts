@@ -48,7 +48,12 @@ const PROGRESS: Partial<Record<ReservationStatus, { code: string; payment: strin
   [ReservationStatus.PAID]: { code: 'issued', payment: 'succeeded', supplier: 'pending' },
   [ReservationStatus.SUPPLIER_CONFIRMED]: { code: 'issued', payment: 'succeeded', supplier: 'confirmed' },
 };
-const PAID_LIFECYCLE = [ReservationStatus.CREATED, ReservationStatus.PAYMENT_IN_PROGRESS, ReservationStatus.PAID, ReservationStatus.SUPPLIER_CONFIRMED];
+const PAID_LIFECYCLE = [
+  ReservationStatus.CREATED,
+  ReservationStatus.PAYMENT_IN_PROGRESS,
+  ReservationStatus.PAID,
+  ReservationStatus.SUPPLIER_CONFIRMED,
+];
 
 /**
  * Every change of a reservation's status goes out to NATS JetStream as a CloudEvent (docs/events.md):
@@ -86,7 +91,8 @@ describe.each(DATABASE_KINDS)('lifecycle events to NATS JetStream on %s', (kind)
     });
 
     /** The messages of one reservation, in stream order. */
-    const messagesOf = async (code: string) => (await readStream(jsm, stream)).filter((message) => message.event.subject === code);
+    const messagesOf = async (code: string) =>
+      (await readStream(jsm, stream)).filter((message) => message.event.subject === code);
 
     /** Until the reservation is supplier-confirmed and every change of it is DONE in the outbox and in the stream. */
     const published = async (code: string): Promise<StreamMessage[]> => {
@@ -98,7 +104,10 @@ describe.each(DATABASE_KINDS)('lifecycle events to NATS JetStream on %s', (kind)
           done: (await publishRows(f, code)).filter((row) => row.status === OutboxStatus.DONE).length,
           messages: (await messagesOf(code)).length,
         }),
-        done: (p) => p.status === ReservationStatus.SUPPLIER_CONFIRMED && p.done === p.changes && p.messages === p.changes,
+        done: (p) =>
+          p.status === ReservationStatus.SUPPLIER_CONFIRMED &&
+          p.done === p.changes &&
+          p.messages === p.changes,
       });
       return messagesOf(code);
     };
@@ -110,7 +119,9 @@ describe.each(DATABASE_KINDS)('lifecycle events to NATS JetStream on %s', (kind)
 
       const info = await jsm.streams.info(stream);
       expect(info.config.subjects).toEqual([`${prefix}.>`]);
-      expect(info.config.duplicate_window).toBeGreaterThanOrEqual(nanos(LEASE_MS + Math.max(BACKOFF_MAX_MS, RETRY_MAX_MS)));
+      expect(info.config.duplicate_window).toBeGreaterThanOrEqual(
+        nanos(LEASE_MS + Math.max(BACKOFF_MAX_MS, RETRY_MAX_MS)),
+      );
     });
 
     it("publishes a paid reservation's lifecycle in order, each change a CloudEvent on <prefix>.<status>, with no personal data", async () => {
@@ -122,7 +133,9 @@ describe.each(DATABASE_KINDS)('lifecycle events to NATS JetStream on %s', (kind)
       expect(reservation.supplierConfirmation).toEqual(expect.any(String));
 
       // In order: the stream holds the history, change for change.
-      expect(messages.map((message) => message.event.id)).toEqual(history.map((row) => `evt_${code}_${row.id}`));
+      expect(messages.map((message) => message.event.id)).toEqual(
+        history.map((row) => `evt_${code}_${row.id}`),
+      );
       const customer = aCreateBody().customer;
       for (const [index, message] of messages.entries()) {
         const change = history[index];
@@ -130,7 +143,16 @@ describe.each(DATABASE_KINDS)('lifecycle events to NATS JetStream on %s', (kind)
         expect(message.subject).toBe(`${prefix}.${lower}`);
         expect(message.msgId).toBe(message.event.id);
         expect(message.contentType).toMatch(/^application\/cloudevents\+json/);
-        expect(Object.keys(message.event).sort()).toEqual(['data', 'datacontenttype', 'id', 'source', 'specversion', 'subject', 'time', 'type']);
+        expect(Object.keys(message.event).sort()).toEqual([
+          'data',
+          'datacontenttype',
+          'id',
+          'source',
+          'specversion',
+          'subject',
+          'time',
+          'type',
+        ]);
         expect(message.event).toEqual({
           specversion: '1.0',
           id: `evt_${code}_${change.id}`,
@@ -153,18 +175,24 @@ describe.each(DATABASE_KINDS)('lifecycle events to NATS JetStream on %s', (kind)
             amount: 18950,
             currency: 'EUR',
             // What the reservation was at the change: the supplier's reference from its confirmation on.
-            supplier_confirmation: change.toStatus === ReservationStatus.SUPPLIER_CONFIRMED ? reservation.supplierConfirmation : null,
+            supplier_confirmation:
+              change.toStatus === ReservationStatus.SUPPLIER_CONFIRMED
+                ? reservation.supplierConfirmation
+                : null,
           },
         });
         // No personal data: not the customer's name, e-mail or phone, anywhere in the message.
-        for (const personal of [customer.first_name, customer.last_name, customer.email, customer.phone]) expect(message.body).not.toContain(personal);
+        for (const personal of [customer.first_name, customer.last_name, customer.email, customer.phone])
+          expect(message.body).not.toContain(personal);
       }
       expect(history[0].fromStatus).toBeNull();
 
       const readiness = await natsReadiness(f.base);
       expect(readiness).toMatchObject({ broker: 'connected', dead: 0 });
       const metrics = await scrapeMetrics(f.base);
-      expect(sample(metrics, 'lifecycle_event_deliveries_total{sink="nats",outcome="published"}')).toBeGreaterThanOrEqual(messages.length);
+      expect(
+        sample(metrics, 'lifecycle_event_deliveries_total{sink="nats",outcome="published"}'),
+      ).toBeGreaterThanOrEqual(messages.length);
       expect(sample(metrics, 'lifecycle_events_dead{sink="nats"}')).toBe(0);
     });
 
@@ -176,40 +204,60 @@ describe.each(DATABASE_KINDS)('lifecycle events to NATS JetStream on %s', (kind)
       expect(rows).toBe(changes);
 
       // Stripe redelivers every event of the payment, three times over.
-      const stripeEvents = f.sandbox.events().filter((event) => (event.data.object as { id: string }).id === intentId);
+      const stripeEvents = f.sandbox
+        .events()
+        .filter((event) => (event.data.object as { id: string }).id === intentId);
       expect(stripeEvents.length).toBeGreaterThan(0);
-      for (let round = 0; round < 3; round++) for (const event of stripeEvents) await f.postEvent(JSON.stringify(event)).expect(200);
+      for (let round = 0; round < 3; round++)
+        for (const event of stripeEvents) await f.postEvent(JSON.stringify(event)).expect(200);
       await f.settle();
       expect((await historyOf(f, code)).length).toBe(changes);
       expect((await publishRows(f, code)).length).toBe(rows);
-      expect((await messagesOf(code)).map((message) => message.event.id)).toEqual(first.map((message) => message.event.id));
+      expect((await messagesOf(code)).map((message) => message.event.id)).toEqual(
+        first.map((message) => message.event.id),
+      );
 
       // A drainer that published and died before it recorded DONE: the events run again, and
       // JetStream keeps each once (Nats-Msg-Id, within the duplicate window).
-      const duplicatesBefore = sample(await scrapeMetrics(f.base), 'lifecycle_event_deliveries_total{sink="nats",outcome="duplicate"}') ?? 0;
+      const duplicatesBefore =
+        sample(
+          await scrapeMetrics(f.base),
+          'lifecycle_event_deliveries_total{sink="nats",outcome="duplicate"}',
+        ) ?? 0;
       await retryLostRaces.execute(() =>
         f.t.dataSource
           .getRepository(OutboxEvent)
-          .update({ type: PUBLISH_LIFECYCLE_EVENT, aggregateId: code }, { status: OutboxStatus.PENDING, nextAttemptAt: new Date(), processedAt: null }),
+          .update(
+            { type: PUBLISH_LIFECYCLE_EVENT, aggregateId: code },
+            { status: OutboxStatus.PENDING, nextAttemptAt: new Date(), processedAt: null },
+          ),
       );
       await waitForProgress({
         what: `the republished events of ${code}`,
-        progress: async () => (await publishRows(f, code)).filter((row) => row.status === OutboxStatus.DONE).length,
+        progress: async () =>
+          (await publishRows(f, code)).filter((row) => row.status === OutboxStatus.DONE).length,
         done: (done) => done === rows,
         tick: () => f.drainNow(),
       });
-      expect(sample(await scrapeMetrics(f.base), 'lifecycle_event_deliveries_total{sink="nats",outcome="duplicate"}')).toBe(duplicatesBefore + rows);
+      expect(
+        sample(
+          await scrapeMetrics(f.base),
+          'lifecycle_event_deliveries_total{sink="nats",outcome="duplicate"}',
+        ),
+      ).toBe(duplicatesBefore + rows);
 
       const all = await readStream(jsm, stream);
       expect(repeated(all.map((message) => message.event.id))).toEqual([]);
       expect(repeated(all.map((message) => message.msgId ?? 'none'))).toEqual([]);
-      expect(all.filter((message) => message.event.subject === code).map((message) => message.event.id)).toEqual(
-        first.map((message) => message.event.id),
-      );
+      expect(
+        all.filter((message) => message.event.subject === code).map((message) => message.event.id),
+      ).toEqual(first.map((message) => message.event.id));
       // Every event the outbox holds is in the stream exactly once, and nothing else is.
       const queued = await publishRows(f);
       const ids = countsOf(all.map((message) => message.event.id));
-      expect(queued.map((row) => ids.get((JSON.parse(row.payload) as { id: string }).id))).toEqual(queued.map(() => 1));
+      expect(queued.map((row) => ids.get((JSON.parse(row.payload) as { id: string }).id))).toEqual(
+        queued.map(() => 1),
+      );
       expect(all.length).toBe(queued.length);
     });
   });
@@ -235,9 +283,18 @@ describe.each(DATABASE_KINDS)('lifecycle events to NATS JetStream on %s', (kind)
       await f.settle();
       // The changes happened; none was queued for NATS.
       expect((await historyOf(f, code)).map((row) => row.toStatus)).toEqual(PAID_LIFECYCLE);
-      expect(await f.t.dataSource.getRepository(OutboxEvent).countBy({ type: PUBLISH_LIFECYCLE_EVENT })).toBe(0);
-      expect(await f.t.dataSource.getRepository(OutboxEvent).countBy({ aggregateId: code })).toBeGreaterThan(0);
-      expect(await natsReadiness(f.base)).toEqual({ broker: 'off', unpublished: 0, dead: 0, oldest_unpublished_age_seconds: 0 });
+      expect(await f.t.dataSource.getRepository(OutboxEvent).countBy({ type: PUBLISH_LIFECYCLE_EVENT })).toBe(
+        0,
+      );
+      expect(await f.t.dataSource.getRepository(OutboxEvent).countBy({ aggregateId: code })).toBeGreaterThan(
+        0,
+      );
+      expect(await natsReadiness(f.base)).toEqual({
+        broker: 'off',
+        unpublished: 0,
+        dead: 0,
+        oldest_unpublished_age_seconds: 0,
+      });
     });
   });
 });

@@ -187,32 +187,46 @@ function expectBodyOf(
   }
 }
 
-describe.each(DATABASE_KINDS)('status webhooks on %s', (kind: DatabaseKind) => {
-  describe('a receiver of the merchant, signed deliveries, retries, refusals', () => {
-    const secret = aSecret();
-    const receiver = new WebhookReceiver(secret);
-    let f: SupplierFixture;
-    const d = driver(
+/**
+ * The app of one describe, its status webhooks pointed at a receiver of its own that verifies
+ * with `secret` (the hooks are registered here: call it in the describe's body).
+ */
+function webhookApp(kind: DatabaseKind, env: Record<string, string>) {
+  const secret = aSecret();
+  const receiver = new WebhookReceiver(secret);
+  let f: SupplierFixture;
+  beforeAll(async () => {
+    await receiver.start();
+    forgetEnv();
+    f = await startSupplierFixture(kind, {
+      STATUS_WEBHOOK_URL: receiver.url,
+      STATUS_WEBHOOK_SECRET: secret,
+      ...env,
+    });
+  });
+  afterAll(async () => {
+    await f?.close();
+    await receiver.stop();
+    forgetEnv();
+  });
+  return {
+    secret,
+    receiver,
+    fixture: () => f,
+    d: driver(
       () => f,
       () => receiver,
-    );
+    ),
+  };
+}
 
-    beforeAll(async () => {
-      await receiver.start();
-      forgetEnv();
-      f = await startSupplierFixture(kind, {
-        STATUS_WEBHOOK_URL: receiver.url,
-        STATUS_WEBHOOK_SECRET: secret,
-        STATUS_WEBHOOK_TIMEOUT_MS: '5000',
-        OUTBOX_BACKOFF_BASE_MS: '50',
-        OUTBOX_BACKOFF_MAX_MS: '200',
-        OUTBOX_POLL_INTERVAL_MS: '50',
-      });
-    });
-    afterAll(async () => {
-      await f?.close();
-      await receiver.stop();
-      forgetEnv();
+describe.each(DATABASE_KINDS)('status webhooks on %s', (kind: DatabaseKind) => {
+  describe('a receiver of the merchant, signed deliveries, retries, refusals', () => {
+    const { secret, receiver, d, fixture } = webhookApp(kind, {
+      STATUS_WEBHOOK_TIMEOUT_MS: '5000',
+      OUTBOX_BACKOFF_BASE_MS: '50',
+      OUTBOX_BACKOFF_MAX_MS: '200',
+      OUTBOX_POLL_INTERVAL_MS: '50',
     });
 
     it('delivers every change of paid reservations, verified, each id accepted once after its retry, in order per reservation', async () => {
@@ -258,7 +272,7 @@ describe.each(DATABASE_KINDS)('status webhooks on %s', (kind: DatabaseKind) => {
         // In order: nothing tried before every earlier change was accepted.
         expectInOrder(deliveries, list);
         // The last delivery says what the customer's lookup says now.
-        const { body } = await request(f.base)
+        const { body } = await request(fixture().base)
           .get(`/api/v1/reservations/${code}`)
           .query({ email: customerOf(n).email })
           .expect(200);
@@ -338,7 +352,7 @@ describe.each(DATABASE_KINDS)('status webhooks on %s', (kind: DatabaseKind) => {
 
       // The merchant fixed its endpoint; the operator requeues the DEAD event.
       receiver.script();
-      await f.admin('post', `/outbox/${dead.id}/requeue`).expect(200);
+      await fixture().admin('post', `/outbox/${dead.id}/requeue`).expect(200);
       await d.waitFor(`the webhooks of ${held.code} after the requeue`, () => d.allDelivered(held.code));
       const deliveries = receiver.of(held.code);
       expect(
@@ -385,32 +399,13 @@ describe.each(DATABASE_KINDS)('status webhooks on %s', (kind: DatabaseKind) => {
   });
 
   describe('a receiver that answers 429, 5xx, or not at all', () => {
-    const secret = aSecret();
-    const receiver = new WebhookReceiver(secret);
-    let f: SupplierFixture;
-    const d = driver(
-      () => f,
-      () => receiver,
-    );
-
-    beforeAll(async () => {
-      await receiver.start();
-      forgetEnv();
-      f = await startSupplierFixture(kind, {
-        STATUS_WEBHOOK_URL: receiver.url,
-        STATUS_WEBHOOK_SECRET: secret,
-        // A hang ends here; the other answers come at once.
-        STATUS_WEBHOOK_TIMEOUT_MS: '2000',
-        OUTBOX_BACKOFF_BASE_MS: '50',
-        // High enough that a Retry-After of 30 s is honoured whole.
-        OUTBOX_BACKOFF_MAX_MS: '60000',
-        OUTBOX_POLL_INTERVAL_MS: '50',
-      });
-    });
-    afterAll(async () => {
-      await f?.close();
-      await receiver.stop();
-      forgetEnv();
+    const { receiver, d } = webhookApp(kind, {
+      // A hang ends here; the other answers come at once.
+      STATUS_WEBHOOK_TIMEOUT_MS: '2000',
+      OUTBOX_BACKOFF_BASE_MS: '50',
+      // High enough that a Retry-After of 30 s is honoured whole.
+      OUTBOX_BACKOFF_MAX_MS: '60000',
+      OUTBOX_POLL_INTERVAL_MS: '50',
     });
 
     it('retries a 429 after its Retry-After, a 503, and a receiver that hangs past STATUS_WEBHOOK_TIMEOUT_MS, until each is accepted', async () => {
@@ -461,36 +456,20 @@ describe.each(DATABASE_KINDS)('status webhooks on %s', (kind: DatabaseKind) => {
   });
 
   describe('a receiver that answers 429 with Retry-After: 0', () => {
-    const secret = aSecret();
-    const receiver = new WebhookReceiver(secret);
-    let f: SupplierFixture;
-    const d = driver(
-      () => f,
-      () => receiver,
-    );
-
-    beforeAll(async () => {
-      await receiver.start();
-      forgetEnv();
-      f = await startSupplierFixture(kind, {
-        STATUS_WEBHOOK_URL: receiver.url,
-        STATUS_WEBHOOK_SECRET: secret,
-        // A first backoff step far longer than the test: what the row is told to wait shows it.
-        OUTBOX_BACKOFF_BASE_MS: '600000',
-        OUTBOX_BACKOFF_MAX_MS: '600000',
-      });
-    });
-    afterAll(async () => {
-      await f?.close();
-      await receiver.stop();
-      forgetEnv();
+    const { receiver, d } = webhookApp(kind, {
+      // A first backoff step far longer than the test: what the row is told to wait shows it.
+      OUTBOX_BACKOFF_BASE_MS: '600000',
+      OUTBOX_BACKOFF_MAX_MS: '600000',
     });
 
     it('waits at least the backoff of the attempt, so that throttling cannot use the attempts up in moments', async () => {
       receiver.reset();
       receiver.script(rules.tooManyRequests((delivery) => delivery.body?.data.status === 'CREATED', '0', 1));
       const { code } = await d.reserve(3);
-      await d.waitFor(`the 429 of ${code}`, async () => (await d.webhookEvents(code))[0]?.lastError?.includes('429') ?? false);
+      await d.waitFor(
+        `the 429 of ${code}`,
+        async () => (await d.webhookEvents(code))[0]?.lastError?.includes('429') ?? false,
+      );
       const [throttled] = await d.webhookEvents(code);
       expect(throttled).toMatchObject({ status: OutboxStatus.PENDING, attempts: 1 });
       // Not at once (Retry-After: 0), but after the first step of the backoff.

@@ -30,7 +30,10 @@ export interface StreamMessage {
 }
 
 /** The stream's info, or undefined when there is no such stream. */
-export async function streamInfoOrNone(jsm: JetStreamManager, stream: string): Promise<StreamInfo | undefined> {
+export async function streamInfoOrNone(
+  jsm: JetStreamManager,
+  stream: string,
+): Promise<StreamInfo | undefined> {
   try {
     return await jsm.streams.info(stream);
   } catch (error) {
@@ -48,7 +51,9 @@ export async function readStream(jsm: JetStreamManager, stream: string): Promise
   for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) seqs.push(seq);
   const messages: StreamMessage[] = [];
   for (let start = 0; start < seqs.length; start += 50) {
-    const chunk = await Promise.all(seqs.slice(start, start + 50).map((seq) => jsm.streams.getMessage(stream, { seq })));
+    const chunk = await Promise.all(
+      seqs.slice(start, start + 50).map((seq) => jsm.streams.getMessage(stream, { seq })),
+    );
     for (const stored of chunk) {
       const body = stored.string();
       messages.push({
@@ -110,7 +115,11 @@ export async function scrapeMetrics(base: string): Promise<string> {
  * takes the payment and its signed events are POSTed to the webhook, each answered 200.
  */
 export async function reserveAndPay(f: SupplierFixture): Promise<{ code: string; intentId: string }> {
-  const created = await request(f.base).post('/api/v1/reservations').set('Idempotency-Key', aKey()).send(aCreateBody()).expect(202);
+  const created = await request(f.base)
+    .post('/api/v1/reservations')
+    .set('Idempotency-Key', aKey())
+    .send(aCreateBody())
+    .expect(202);
   const code = created.body.reservation_code as string;
   // Stripe answered too late for the request (a busy machine): the outbox creates the intent.
   const answered = (created.body.payment as { payment_intent_id: string } | null)?.payment_intent_id ?? null;
@@ -118,7 +127,12 @@ export async function reserveAndPay(f: SupplierFixture): Promise<{ code: string;
     what: `the PaymentIntent of ${code}`,
     progress: async () => ({
       intent: answered ?? (await f.reservation(code)).paymentIntentId,
-      attempts: (await f.t.dataSource.getRepository(OutboxEvent).findOneBy({ type: 'CREATE_PAYMENT_INTENT', aggregateId: code }))?.attempts ?? 0,
+      attempts:
+        (
+          await f.t.dataSource
+            .getRepository(OutboxEvent)
+            .findOneBy({ type: 'CREATE_PAYMENT_INTENT', aggregateId: code })
+        )?.attempts ?? 0,
     }),
     done: ({ intent }) => intent !== null,
   });
@@ -130,14 +144,19 @@ export async function reserveAndPay(f: SupplierFixture): Promise<{ code: string;
 /** The status history of a reservation, oldest first: what its events must say, in this order. */
 export async function historyOf(f: SupplierFixture, code: string): Promise<ReservationStatusHistory[]> {
   const reservation = await f.t.dataSource.getRepository(Reservation).findOneByOrFail({ code });
-  return f.t.dataSource.getRepository(ReservationStatusHistory).find({ where: { reservationId: reservation.id }, order: { id: 'ASC' } });
+  return f.t.dataSource
+    .getRepository(ReservationStatusHistory)
+    .find({ where: { reservationId: reservation.id }, order: { id: 'ASC' } });
 }
 
 /** The PUBLISH_LIFECYCLE_EVENT rows of a reservation (or of all), oldest first. */
 export function publishRows(f: SupplierFixture, code?: string): Promise<OutboxEvent[]> {
   return f.t.dataSource
     .getRepository(OutboxEvent)
-    .find({ where: { type: PUBLISH_LIFECYCLE_EVENT, ...(code ? { aggregateId: code } : {}) }, order: { id: 'ASC' } });
+    .find({
+      where: { type: PUBLISH_LIFECYCLE_EVENT, ...(code ? { aggregateId: code } : {}) },
+      order: { id: 'ASC' },
+    });
 }
 
 /**
@@ -159,14 +178,22 @@ export class OwnNatsServer {
 
   async start(): Promise<void> {
     this.output = '';
-    const child = spawn(NATS_SERVER_BINARY, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      NATS_SERVER_BINARY,
+      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     const keep = (chunk: Buffer) => (this.output = (this.output + String(chunk)).slice(-20_000));
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    await waitForProcess(child, { what: 'the test nats-server', ready: () => this.output.includes('Server is ready'), output: () => this.output });
+    await waitForProcess(child, {
+      what: 'the test nats-server',
+      ready: () => this.output.includes('Server is ready'),
+      output: () => this.output,
+    });
   }
 
   /** Stops it hard (SIGKILL: a crash, no goodbye to the clients) and waits for the exit. */

@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import type { StatusWebhookBody } from '@app/lifecycle-events';
 
 /** One POST that reached the receiver, in arrival order. */
 export interface WebhookDelivery {
@@ -22,17 +23,7 @@ export interface WebhookDelivery {
 }
 
 /** The body the product sends (docs/webhooks.md), as a receiver reads it. */
-export interface StatusWebhookPayload {
-  type: string;
-  timestamp: string;
-  data: {
-    reservation_code: string;
-    status: string;
-    previous_status: string | null;
-    progress: { code: string; payment: string; supplier: string };
-    changed_at: string;
-  };
-}
+export type StatusWebhookPayload = StatusWebhookBody;
 
 /** What the receiver does with one (verified) delivery. */
 export type WebhookAnswer = { status: number; headers?: Record<string, string> } | { hang: true };

@@ -1,25 +1,16 @@
 import { ReservationStatus } from '@app/reservations';
 import { LifecycleChange } from '../lifecycle-change';
+import { aLifecycleChange } from '../testing';
 import { CLOUDEVENTS_JSON, cloudEventOf, subjectOf } from './cloud-event';
 
-const aChange = (overrides: Partial<LifecycleChange> = {}): LifecycleChange => ({
-  id: 'evt_K7M2Q9XD_42',
-  reservationCode: 'K7M2Q9XD',
-  status: ReservationStatus.SUPPLIER_CONFIRMED,
-  previousStatus: ReservationStatus.PAID,
-  occurredAt: '2030-05-01T08:30:00.123Z',
-  progress: { code: 'issued', payment: 'succeeded', supplier: 'confirmed' },
-  supplierCode: 'HERTZ',
-  pickupOfficeCode: 'MAD-T4',
-  dropoffOfficeCode: 'BCN-T1',
-  carCategoryCode: 'CDMR',
-  pickupAt: '2030-06-01T08:00:00.000Z',
-  dropoffAt: '2030-06-05T08:00:00.000Z',
-  amount: 18950,
-  currency: 'EUR',
-  supplierConfirmation: 'HZ-CONF-991',
-  ...overrides,
-});
+const aChange = (overrides: Partial<LifecycleChange> = {}): LifecycleChange =>
+  aLifecycleChange({
+    status: ReservationStatus.SUPPLIER_CONFIRMED,
+    previousStatus: ReservationStatus.PAID,
+    progress: { code: 'issued', payment: 'succeeded', supplier: 'confirmed' },
+    supplierConfirmation: 'HZ-CONF-991',
+    ...overrides,
+  });
 
 const SOURCE = 'urn:car-rental:reservations-api';
 

@@ -1,26 +1,8 @@
 import { ReservationStatus } from '@app/reservations';
-import { LifecycleChange } from '../lifecycle-change';
+import { aLifecycleChange } from '../testing';
 import { statusWebhookBodyOf, verdictOf } from './status-webhook';
 
-/** A change as the outbox holds it, with everything a sink may (or must not) say. */
-const aChange = (overrides: Partial<LifecycleChange> = {}): LifecycleChange => ({
-  id: 'evt_K7M2Q9XD_42',
-  reservationCode: 'K7M2Q9XD',
-  status: ReservationStatus.PAID,
-  previousStatus: ReservationStatus.PAYMENT_IN_PROGRESS,
-  occurredAt: '2030-05-01T08:30:00.123Z',
-  progress: { code: 'issued', payment: 'succeeded', supplier: 'pending' },
-  supplierCode: 'HERTZ',
-  pickupOfficeCode: 'MAD-T4',
-  dropoffOfficeCode: 'BCN-T1',
-  carCategoryCode: 'CDMR',
-  pickupAt: '2030-06-01T08:00:00.000Z',
-  dropoffAt: '2030-06-05T08:00:00.000Z',
-  amount: 18950,
-  currency: 'EUR',
-  supplierConfirmation: null,
-  ...overrides,
-});
+const aChange = aLifecycleChange;
 
 describe('verdictOf: what a receiver answer means for the delivery', () => {
   const MAX = 300_000;

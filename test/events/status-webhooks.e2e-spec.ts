@@ -191,15 +191,19 @@ function expectBodyOf(
  * The app of one describe, its status webhooks pointed at a receiver of its own that verifies
  * with `secret` (the hooks are registered here: call it in the describe's body).
  */
-function webhookApp(kind: DatabaseKind, env: Record<string, string>) {
+function webhookApp(kind: DatabaseKind, env: Record<string, string>, options: { basicAuth?: string } = {}) {
   const secret = aSecret();
   const receiver = new WebhookReceiver(secret);
   let f: SupplierFixture;
   beforeAll(async () => {
     await receiver.start();
     forgetEnv();
+    // With `basicAuth` (user:password), the URL carries credentials, as for a receiver behind HTTP basic auth.
+    const url = options.basicAuth
+      ? receiver.url.replace('http://', `http://${options.basicAuth}@`)
+      : receiver.url;
     f = await startSupplierFixture(kind, {
-      STATUS_WEBHOOK_URL: receiver.url,
+      STATUS_WEBHOOK_URL: url,
       STATUS_WEBHOOK_SECRET: secret,
       ...env,
     });
@@ -222,12 +226,16 @@ function webhookApp(kind: DatabaseKind, env: Record<string, string>) {
 
 describe.each(DATABASE_KINDS)('status webhooks on %s', (kind: DatabaseKind) => {
   describe('a receiver of the merchant, signed deliveries, retries, refusals', () => {
-    const { secret, receiver, d, fixture } = webhookApp(kind, {
-      STATUS_WEBHOOK_TIMEOUT_MS: '5000',
-      OUTBOX_BACKOFF_BASE_MS: '50',
-      OUTBOX_BACKOFF_MAX_MS: '200',
-      OUTBOX_POLL_INTERVAL_MS: '50',
-    });
+    const { secret, receiver, d, fixture } = webhookApp(
+      kind,
+      {
+        STATUS_WEBHOOK_TIMEOUT_MS: '5000',
+        OUTBOX_BACKOFF_BASE_MS: '50',
+        OUTBOX_BACKOFF_MAX_MS: '200',
+        OUTBOX_POLL_INTERVAL_MS: '50',
+      },
+      { basicAuth: 'merchant:b4sic-pa55' },
+    );
 
     it('delivers every change of paid reservations, verified, each id accepted once after its retry, in order per reservation', async () => {
       receiver.reset();
@@ -287,6 +295,10 @@ describe.each(DATABASE_KINDS)('status webhooks on %s', (kind: DatabaseKind) => {
           expect(delivery.headers['webhook-timestamp']).toMatch(/^\d{10}$/);
           expect(delivery.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
           expect(delivery.headers['content-type']).toMatch(/^application\/json/);
+          // The URL's credentials arrive as basic authentication.
+          expect(delivery.headers.authorization).toBe(
+            `Basic ${Buffer.from('merchant:b4sic-pa55').toString('base64')}`,
+          );
         }
       }
     });

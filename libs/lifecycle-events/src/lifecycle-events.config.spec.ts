@@ -51,6 +51,7 @@ describe('lifecycle events configuration: the status webhook', () => {
       }).webhook,
     ).toEqual({
       url: 'https://merchant.example/hooks/reservations',
+      authorization: null,
       secret: SECRET,
       timeoutMs: 5000,
     });
@@ -60,6 +61,17 @@ describe('lifecycle events configuration: the status webhook', () => {
       STATUS_WEBHOOK_TIMEOUT_MS: '300',
     });
     expect(local.webhook).toMatchObject({ url: 'http://127.0.0.1:8080/h', timeoutMs: 300 });
+  });
+
+  it('sends the credentials of a URL with basic authentication in a header, never in the URL', () => {
+    const webhook = configWith({
+      STATUS_WEBHOOK_URL: 'https://merchant:p%40ss:word@merchant.example/hooks?x=1',
+      STATUS_WEBHOOK_SECRET: SECRET,
+    }).webhook;
+    expect(webhook).toMatchObject({
+      url: 'https://merchant.example/hooks?x=1',
+      authorization: `Basic ${Buffer.from('merchant:p@ss:word').toString('base64')}`,
+    });
   });
 
   it('refuses a URL without a secret, naming the variable, never the URL', () => {

@@ -33,13 +33,27 @@ export const lifecycleEventsConfig = registerAs('lifecycleEvents', () => {
     webhook:
       webhookUrl && env.STATUS_WEBHOOK_SECRET
         ? {
-            url: webhookUrl,
+            ...withoutCredentials(webhookUrl),
             secret: env.STATUS_WEBHOOK_SECRET,
             timeoutMs: env.STATUS_WEBHOOK_TIMEOUT_MS ?? 5000,
           }
         : null,
   };
 });
+
+/**
+ * `https://user:password@host/…`, for a receiver behind HTTP basic authentication: the
+ * credentials go in an `Authorization` header (fetch refuses a URL that carries them), and the
+ * URL is kept without them.
+ */
+function withoutCredentials(text: string): { url: string; authorization: string | null } {
+  const url = new URL(text);
+  if (!url.username && !url.password) return { url: text, authorization: null };
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  url.username = '';
+  url.password = '';
+  return { url: url.toString(), authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
+}
 
 function isAbsoluteHttpUrl(text: string): boolean {
   try {

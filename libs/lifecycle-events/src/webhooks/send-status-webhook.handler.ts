@@ -59,6 +59,7 @@ export class SendStatusWebhookHandler implements OutboxEventHandler<LifecycleCha
           'webhook-id': change.id,
           'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
           'webhook-signature': this.signer.sign(change.id, timestamp, body),
+          ...(webhook.authorization ? { authorization: webhook.authorization } : {}),
         },
         body,
         redirect: 'manual',

@@ -1,8 +1,10 @@
 import { connect, JetStreamManager, nanos, NatsConnection, StreamInfo } from 'nats';
 import { retryLostRaces } from '@app/core';
 import { OutboxEvent, OutboxStatus } from '@app/outbox';
+import { JetStreamLink } from '@app/lifecycle-events';
 import { ReservationStatus } from '@app/reservations';
 import { aCreateBody } from '../support/builders';
+import { startTestApp, TestApp } from '../support/test-app';
 import { DATABASE_KINDS } from '../support/test-database';
 import { waitForProgress } from '../support/wait-for-progress';
 import { startSupplierFixture, SupplierFixture } from '../suppliers/supplier-fixture';
@@ -296,5 +298,26 @@ describe.each(DATABASE_KINDS)('lifecycle events to NATS JetStream on %s', (kind)
         oldest_unpublished_age_seconds: 0,
       });
     });
+  });
+});
+
+describe('lifecycle events in a process that does not drain the outbox', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    forgetEventsEnv();
+    // Serves HTTP only (OUTBOX_ENABLED=false): it queues events, others publish them.
+    t = await startTestApp('sqlite', { env: { EVENTS_NATS_URL: SHARED_NATS_URL, OUTBOX_ENABLED: 'false' } });
+    await t.app.listen(0, '127.0.0.1');
+  });
+  afterAll(async () => {
+    await t.close();
+    forgetEventsEnv();
+    delete process.env.OUTBOX_ENABLED;
+  });
+
+  it('never connects to NATS, and readiness says it does not publish', async () => {
+    const base = `http://127.0.0.1:${(t.server.address() as { port: number }).port}`;
+    expect((await natsReadiness(base)).broker).toBe('not_publishing');
+    expect(t.app.get(JetStreamLink).state()).toBe('not_publishing');
   });
 });

@@ -5,8 +5,7 @@ import request from 'supertest';
 import { OutboxEvent } from '@app/outbox';
 import { Reservation, ReservationStatusHistory } from '@app/reservations';
 import type { ReservationCloudEvent } from '@app/lifecycle-events';
-import { aCreateBody, aKey } from '../../support/builders';
-import { waitForProcess, waitForProgress } from '../../support/wait-for-progress';
+import { waitForProcess } from '../../support/wait-for-progress';
 import type { SupplierFixture } from '../../suppliers/supplier-fixture';
 
 /** The shared broker of the test machine: a test that needs it fails (never skips) when it is down. */
@@ -110,35 +109,10 @@ export async function scrapeMetrics(base: string): Promise<string> {
   return (await request(base).get('/metrics').expect(200)).text;
 }
 
-/**
- * Reserves (202) and pays through the public API as a customer and Stripe would: the sandbox
- * takes the payment and its signed events are POSTed to the webhook, each answered 200.
- */
+/** Reserved (202) and paid through the public API, as `SupplierFixture.reserveAndPay` does; with its PaymentIntent. */
 export async function reserveAndPay(f: SupplierFixture): Promise<{ code: string; intentId: string }> {
-  const created = await request(f.base)
-    .post('/api/v1/reservations')
-    .set('Idempotency-Key', aKey())
-    .send(aCreateBody())
-    .expect(202);
-  const code = created.body.reservation_code as string;
-  // Stripe answered too late for the request (a busy machine): the outbox creates the intent.
-  const answered = (created.body.payment as { payment_intent_id: string } | null)?.payment_intent_id ?? null;
-  const { intent } = await waitForProgress({
-    what: `the PaymentIntent of ${code}`,
-    progress: async () => ({
-      intent: answered ?? (await f.reservation(code)).paymentIntentId,
-      attempts:
-        (
-          await f.t.dataSource
-            .getRepository(OutboxEvent)
-            .findOneBy({ type: 'CREATE_PAYMENT_INTENT', aggregateId: code })
-        )?.attempts ?? 0,
-    }),
-    done: ({ intent }) => intent !== null,
-  });
-  const paid = await f.sandbox.succeed(intent!, { deliver: false });
-  for (const event of paid.events) await f.postEvent(JSON.stringify(event)).expect(200);
-  return { code, intentId: intent! };
+  const code = await f.reserveAndPay();
+  return { code, intentId: (await f.reservation(code)).paymentIntentId! };
 }
 
 /** The status history of a reservation, oldest first: what its events must say, in this order. */
@@ -151,12 +125,10 @@ export async function historyOf(f: SupplierFixture, code: string): Promise<Reser
 
 /** The PUBLISH_LIFECYCLE_EVENT rows of a reservation (or of all), oldest first. */
 export function publishRows(f: SupplierFixture, code?: string): Promise<OutboxEvent[]> {
-  return f.t.dataSource
-    .getRepository(OutboxEvent)
-    .find({
-      where: { type: PUBLISH_LIFECYCLE_EVENT, ...(code ? { aggregateId: code } : {}) },
-      order: { id: 'ASC' },
-    });
+  return f.t.dataSource.getRepository(OutboxEvent).find({
+    where: { type: PUBLISH_LIFECYCLE_EVENT, ...(code ? { aggregateId: code } : {}) },
+    order: { id: 'ASC' },
+  });
 }
 
 /**

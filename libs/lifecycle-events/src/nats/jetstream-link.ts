@@ -59,6 +59,7 @@ export class JetStreamLink implements OnApplicationBootstrap, OnApplicationShutd
   private unavailableSince: number | null = null;
   private lastConnectFailure = 0;
   private stopped = false;
+  private readonly drains: boolean;
   /** Longer than any delay after which the outbox can publish an event again: its lease plus its largest backoff. */
   readonly duplicateWindowMs: number;
 
@@ -67,15 +68,19 @@ export class JetStreamLink implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(outboxConfig.KEY) outbox: OutboxConfig,
   ) {
     this.config = config.nats;
+    this.drains = outbox.enabled;
     this.duplicateWindowMs =
       outbox.leaseMs +
       Math.max(outbox.backoffMaxMs, config.nats?.retryMaxMs ?? 0) +
       DUPLICATE_WINDOW_MARGIN_MS;
   }
 
-  /** Connects in the background: a broker that is down delays no start. */
+  /**
+   * Connects in the background where this process drains the outbox (a broker that is down
+   * delays no start); a process that only serves HTTP, or the CLI, never publishes and never connects.
+   */
   onApplicationBootstrap(): void {
-    if (this.config) this.connect().catch(() => undefined);
+    if (this.config && this.drains) this.connect().catch(() => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -85,9 +90,13 @@ export class JetStreamLink implements OnApplicationBootstrap, OnApplicationShutd
     if (connection && !connection.isClosed()) await connection.drain().catch(() => connection.close());
   }
 
-  /** Off (no EVENTS_NATS_URL), connected, or away (connecting, reconnecting). */
-  state(): 'off' | 'connected' | 'away' {
+  /**
+   * Off (no EVENTS_NATS_URL); not publishing (this process does not drain the outbox, so it never
+   * connects); connected; or away (connecting, reconnecting).
+   */
+  state(): 'off' | 'not_publishing' | 'connected' | 'away' {
     if (!this.config) return 'off';
+    if (!this.drains && !this.connection) return 'not_publishing';
     return this.connected ? 'connected' : 'away';
   }
 

@@ -3,3 +3,4 @@
 // as it is required. It must stay light: it loads nothing of Nest, the ORM or pino.
 export { shutdownTracing, startTracing, tracingRequested } from './tracing/start-tracing';
 export type { StartTracingOptions } from './tracing/start-tracing';
+export { applyOtelEnvFile } from './tracing-env';

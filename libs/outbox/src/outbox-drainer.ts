@@ -3,8 +3,9 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { Mutex, Semaphore } from 'async-mutex';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Clock, inSpan, SpanKind } from '@app/core';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { Clock, currentTraceContext, inSpan, SpanKind } from '@app/core';
+import { context, ROOT_CONTEXT, SpanStatusCode } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import { backoffDelayMs } from './backoff';
 import { OutboxEvent } from './outbox-event.entity';
 import { OutboxEventHandler, OutboxHandlerRegistry } from './outbox-handler';
@@ -13,6 +14,14 @@ import { DependencyUnavailableError, NonRetryableOutboxError, RetryOutboxEventLa
 import { Failure, OutboxRepository } from './outbox.repository';
 
 type Outcome = { id: number; ok: true } | { id: number; ok: false; failure: Failure };
+
+/**
+ * Where the drainer's own work runs (claims, marks, lane settling, polls): in no trace, and
+ * untraced. A drain nudged by a commit would otherwise run in the committer's context, and the
+ * SQL of whole batches (other reservations' events too) would join that request's trace; a poll
+ * would start a trace of its own every second. Each event's run leaves it for the event's trace.
+ */
+const UNTRACED = suppressTracing(ROOT_CONTEXT);
 
 /** One lane's drain: its own loop, so that a lane busy with slow handlers never holds up another. */
 interface Lane {
@@ -66,6 +75,10 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.enabled) return;
+    await context.with(UNTRACED, () => this.start());
+  }
+
+  private async start(): Promise<void> {
     const unhandled = (await this.repository.pendingTypes()).filter((type) => !this.registry.get(type));
     if (unhandled.length > 0) {
       throw new Error(
@@ -101,7 +114,7 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
   async drain(): Promise<number> {
     // Also where the schedule is off (OUTBOX_ENABLED=false): the CLI and the integration tests.
     const lanes = [...this.registry.lanes().keys()].map((name) => this.lane(name));
-    const handled = await Promise.all(lanes.map((lane) => this.drainLane(lane)));
+    const handled = await context.with(UNTRACED, () => Promise.all(lanes.map((lane) => this.drainLane(lane))));
     return handled.reduce((sum, count) => sum + count, 0);
   }
 
@@ -110,7 +123,7 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
     this.stopping = true;
     this.scheduler.deleteInterval('outbox-drain');
     const now = this.clock.now();
-    for (const [owner, ids] of this.waiting) await this.repository.release([...ids], owner, now);
+    for (const [owner, ids] of this.waiting) await context.with(UNTRACED, () => this.repository.release([...ids], owner, now));
     this.waiting.clear();
     const draining = [...this.lanes.values()].flatMap((lane) => (lane.draining ? [lane.draining] : []));
     if (draining.length > 0) {
@@ -147,22 +160,25 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
       lane.wanted = true;
       return;
     }
-    lane.draining = this.drainLane(lane)
-      .then(() => undefined)
-      .catch((error: unknown) => this.logger.error({ msg: 'outbox drain failed', lane: lane.name, err: error }))
-      .finally(() => {
-        lane.draining = undefined;
-        if (this.stopping) return;
-        if (lane.wanted) this.nudgeLane(lane);
-        // A backlog ended: the background lanes that gave way to it go on.
-        if (!this.backlogElsewhere()) {
-          for (const other of this.lanes.values()) {
-            if (!other.deferred) continue;
-            other.deferred = false;
-            this.nudgeLane(other);
+    // Never in the context of whoever nudged (a request's commit, an event's handler): see UNTRACED.
+    lane.draining = context.with(UNTRACED, () =>
+      this.drainLane(lane)
+        .then(() => undefined)
+        .catch((error: unknown) => this.logger.error({ msg: 'outbox drain failed', lane: lane.name, err: error }))
+        .finally(() => {
+          lane.draining = undefined;
+          if (this.stopping) return;
+          if (lane.wanted) this.nudgeLane(lane);
+          // A backlog ended: the background lanes that gave way to it go on.
+          if (!this.backlogElsewhere()) {
+            for (const other of this.lanes.values()) {
+              if (!other.deferred) continue;
+              other.deferred = false;
+              this.nudgeLane(other);
+            }
           }
-        }
-      });
+        }),
+    );
   }
 
   private async drainLane(lane: Lane): Promise<number> {
@@ -231,26 +247,34 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
     return batch;
   }
 
-  private async run(event: OutboxEvent, owner: string, leaseExpiresAt: Date): Promise<Outcome> {
-    const handler = this.registry.get(event.type);
+  /**
+   * A span per run, in the trace of whatever enqueued it (a retry too): the handler's calls are
+   * its children, and so are the lines it logs (a DEAD verdict's too). An event enqueued outside
+   * any trace (a job, the CLI) gets its first run's span as its trace, stored with its failure,
+   * so that its later attempts continue it.
+   */
+  private run(event: OutboxEvent, owner: string, leaseExpiresAt: Date): Promise<Outcome> {
+    const payload = parsedPayload(event);
+    const attributes = spanAttributesOf(event, payload instanceof Error ? undefined : payload);
+    return inSpan(event.type, { kind: SpanKind.CONSUMER, parent: event.traceContext, attributes }, async (span) => {
+      const outcome = await this.attempt(event, payload, owner, leaseExpiresAt);
+      if (!outcome.ok) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.failure.error });
+        if (event.traceContext === null) outcome.failure.traceContext = currentTraceContext() ?? undefined;
+      }
+      return outcome;
+    });
+  }
+
+  private async attempt(event: OutboxEvent, payload: unknown, owner: string, leaseExpiresAt: Date): Promise<Outcome> {
     if (event.attempts > this.config.maxAttempts) {
       // Started too often without an answer (it kept killing its process?): stop here.
       return this.failure(event, new NonRetryableOutboxError('gave up: attempts exhausted without an outcome'));
     }
+    const handler = this.registry.get(event.type);
     if (!handler) return this.failure(event, new NonRetryableOutboxError(`no handler for ${event.type}`));
-    let payload: unknown;
-    try {
-      payload = JSON.parse(event.payload);
-    } catch (error) {
-      return this.failure(event, error);
-    }
-    // A span per run, in the trace of whatever enqueued it (a retry too): the handler's calls are its children.
-    const attributes = spanAttributesOf(event, payload);
-    return inSpan(event.type, { kind: SpanKind.CONSUMER, parent: event.traceContext, attributes }, async (span) => {
-      const outcome = await this.handle(handler, event, payload, owner, leaseExpiresAt);
-      if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.failure.error });
-      return outcome;
-    });
+    if (payload instanceof Error) return this.failure(event, payload);
+    return this.handle(handler, event, payload, owner, leaseExpiresAt);
   }
 
   private async handle(handler: OutboxEventHandler, event: OutboxEvent, payload: unknown, owner: string, leaseExpiresAt: Date): Promise<Outcome> {
@@ -307,6 +331,15 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
       error: message.slice(0, 300),
     });
     return { id: event.id, ok: false, failure: { id: event.id, error: message, at, nextAttemptAt, notAnAttempt: waiting } };
+  }
+}
+
+/** The event's payload, or what made it unreadable. */
+function parsedPayload(event: OutboxEvent): unknown {
+  try {
+    return JSON.parse(event.payload) as unknown;
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
   }
 }
 

@@ -13,6 +13,11 @@ export interface Failure {
   nextAttemptAt: Date | null;
   /** The run waited on a dependency that is away: it is not counted as an attempt. */
   notAnAttempt?: boolean;
+  /**
+   * The run's own trace context, for an event that was enqueued with none (a job, the CLI): its
+   * later attempts continue this trace instead of each starting one.
+   */
+  traceContext?: string;
 }
 
 /**
@@ -137,6 +142,7 @@ export class OutboxRepository {
           lastError: failure.error.slice(0, 1000),
           updatedAt: failure.at,
           ...(failure.notAnAttempt ? { attempts: () => 'attempts - 1' } : {}),
+          ...(failure.traceContext ? { traceContext: failure.traceContext } : {}),
         })
         .where({ id: failure.id, leaseOwner: owner, status: OutboxStatus.PROCESSING })
         .execute(),

@@ -2,19 +2,31 @@ import {
   Attributes,
   context,
   Context,
-  propagation,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
   ROOT_CONTEXT,
   Span,
   SpanKind,
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /**
- * The product's side of tracing, on the OpenTelemetry API alone: with no SDK started (tracing
- * off, the default) every call here is the API's no-op, a few allocations at most.
+ * The product's side of tracing, on the OpenTelemetry API (and core's W3C propagator, which is
+ * no SDK): with no SDK started (tracing off, the default) every call here is the API's no-op, a
+ * few allocations at most.
  */
 const TRACER_NAME = 'reservations-api';
+
+/**
+ * What stores and restores a context, whatever `OTEL_PROPAGATORS` makes the global propagator
+ * (b3, jaeger, xray, none…): the columns hold W3C trace context, always.
+ */
+const W3C = new W3CTraceContextPropagator();
+
+/** The width of the `trace_context` columns (outbox_events, reservations). */
+export const STORED_TRACE_CONTEXT_MAX_LENGTH = 512;
 
 function tracer() {
   return trace.getTracer(TRACER_NAME);
@@ -23,19 +35,32 @@ function tracer() {
 /**
  * The current W3C trace context (`traceparent`, and `tracestate` when there is one) as JSON,
  * to store with work that runs later (an outbox event) or elsewhere; null when no span is
- * active or tracing is off, so nothing is stored.
+ * active, tracing is off or suppressed, so nothing is stored. Never longer than the column:
+ * a caller's `tracestate` may be 512 characters, and the row must not fail for it, so it is
+ * dropped when it does not fit (the trace itself goes on). Never throws.
  */
 export function currentTraceContext(): string | null {
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  return carrier.traceparent ? JSON.stringify(carrier) : null;
+  try {
+    const active = context.active();
+    if (!trace.getSpanContext(active)) return null;
+    const carrier: Record<string, string> = {};
+    W3C.inject(active, carrier, defaultTextMapSetter);
+    if (!carrier.traceparent) return null;
+    const stored = JSON.stringify(carrier);
+    if (stored.length <= STORED_TRACE_CONTEXT_MAX_LENGTH) return stored;
+    return JSON.stringify({ traceparent: carrier.traceparent });
+  } catch {
+    return null;
+  }
 }
 
 /** The context a stored trace context stands for: the root when there is none (or it is unreadable). */
 function contextFrom(stored: string | null): Context {
   if (!stored) return ROOT_CONTEXT;
   try {
-    return propagation.extract(ROOT_CONTEXT, JSON.parse(stored) as Record<string, string>);
+    const carrier: unknown = JSON.parse(stored);
+    if (typeof carrier !== 'object' || carrier === null) return ROOT_CONTEXT;
+    return W3C.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
   } catch {
     return ROOT_CONTEXT;
   }
@@ -44,7 +69,10 @@ function contextFrom(stored: string | null): Context {
 export interface SpanOptions {
   kind?: SpanKind;
   attributes?: Attributes;
-  /** A stored trace context (`currentTraceContext`) to continue; otherwise the active context. */
+  /**
+   * A stored trace context (`currentTraceContext`) to continue; null: a new trace (whatever is
+   * active, suppressed tracing too); undefined: the active context.
+   */
   parent?: string | null;
 }
 
@@ -75,16 +103,27 @@ export function inSpan<T>(name: string, options: SpanOptions, work: (span: Span)
   );
 }
 
+/** The spans linked here, and to what: a transaction run again (a lost race) links once. */
+const linked = new WeakMap<Span, Set<string>>();
+
 /**
  * Links the active span to the span a stored trace context names: how the trace of a
- * reservation's payment webhook points to the trace that created it (another request, another
- * trace). Nothing happens without both.
+ * reservation's payment webhook (or reconciliation) points to the trace that created it
+ * (another request, another trace). Nothing happens without both, nor a second time for the
+ * same span and target.
  */
 export function linkActiveSpanTo(stored: string | null, attributes?: Attributes): void {
   if (!stored) return;
   const span = trace.getActiveSpan();
-  const linked = trace.getSpanContext(contextFrom(stored));
-  if (span && linked) span.addLink({ context: linked, attributes });
+  if (!span) return;
+  const target = trace.getSpanContext(contextFrom(stored));
+  if (!target) return;
+  const key = `${target.traceId}-${target.spanId}`;
+  const done = linked.get(span) ?? new Set<string>();
+  if (done.has(key)) return;
+  done.add(key);
+  linked.set(span, done);
+  span.addLink({ context: target, attributes });
 }
 
 export { SpanKind };

@@ -14,6 +14,7 @@ import {
 } from 'nats';
 import { DependencyUnavailableError, outboxConfig, OutboxConfig } from '@app/outbox';
 import { CLOUDEVENTS_JSON } from './cloud-event';
+import { inPublishSpan } from './publish-span';
 import { lifecycleEventsConfig, LifecycleEventsConfig, NatsEventsConfig } from '../lifecycle-events.config';
 
 /** How long a publish waits for JetStream's acknowledgement. */
@@ -106,9 +107,15 @@ export class JetStreamLink implements OnApplicationBootstrap, OnApplicationShutd
       await this.ensureStream(connection);
       const header = headers();
       header.set('Content-Type', CLOUDEVENTS_JSON);
-      const ack = await connection
-        .jetstream()
-        .publish(subject, body, { msgID: messageId, headers: header, timeout: PUBLISH_TIMEOUT_MS });
+      // A span of its own, whose trace context goes in the headers (traceparent), never in the body.
+      const ack = await inPublishSpan(
+        { subject, messageId, body, server: connection.getServer() },
+        header,
+        () =>
+          connection
+            .jetstream()
+            .publish(subject, body, { msgID: messageId, headers: header, timeout: PUBLISH_TIMEOUT_MS }),
+      );
       this.unavailableSince = null;
       return { duplicate: ack.duplicate };
     } catch (error) {

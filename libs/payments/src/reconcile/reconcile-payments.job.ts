@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock } from '@app/core';
+import { Clock, inSpan, linkActiveSpanTo } from '@app/core';
+import { context, ROOT_CONTEXT, Span, SpanStatusCode } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import { PaymentCheck, Reservation, ReservationsRepository } from '@app/reservations';
 import { ApplyPaymentOutcomeHandler } from '../apply-payment-outcome/apply-payment-outcome.handler';
 import { CancelPaymentIntentHandler } from '../expire-unpaid/cancel-payment-intent.handler';
@@ -12,6 +14,12 @@ import { StartPaymentHandler } from '../start-payment/start-payment.handler';
 const BATCH = 100;
 
 /**
+ * Where the job looks for work: in no trace, untraced. A run finds nothing most of the time,
+ * and an idle poll is no trace for an operator to wade through; each reservation's work is one.
+ */
+const UNTRACED = suppressTracing(ROOT_CONTEXT);
+
+/**
  * Nothing waits on Stripe unwatched. Reservations unchanged for `PAYMENT_RECONCILE_AFTER_MINUTES`:
  * - PAYMENT_IN_PROGRESS: the intent is re-read, and what it says goes through the webhook's
  *   code path (a lost webhook cannot strand a payment);
@@ -21,6 +29,8 @@ const BATCH = 100;
  *   see `settleExpired`.
  * Each run takes, of each kind, the least recently checked (`takeForPaymentCheck`), so that
  * more waiting reservations than one batch are all looked at in turn.
+ * Each reservation's work is a span of a trace of its own, linked to the trace that created the
+ * reservation (as the payment webhook's is): its Stripe calls, and the booking it enqueues, join it.
  */
 @Injectable()
 export class ReconcilePaymentsJob {
@@ -40,7 +50,8 @@ export class ReconcilePaymentsJob {
   async run(batchSize = BATCH): Promise<number> {
     const now = this.clock.now();
     const cutoff = new Date(now.getTime() - this.config.reconcileAfterMinutes * 60_000);
-    const take = (check: PaymentCheck) => this.reservations.takeForPaymentCheck(check, cutoff, now, batchSize);
+    const take = (check: PaymentCheck) =>
+      context.with(UNTRACED, () => this.reservations.takeForPaymentCheck(check, cutoff, now, batchSize));
     return (
       (await this.startMissingPayments(await take('intent_missing'))) +
       (await this.applyMissedOutcomes(await take('outcome_awaited'))) +
@@ -52,11 +63,9 @@ export class ReconcilePaymentsJob {
   private async startMissingPayments(stranded: Reservation[]): Promise<number> {
     let started = 0;
     for (const reservation of stranded) {
-      try {
+      await this.reconcile(reservation, 'intent_missing', 'reconciliation could not create a payment intent', async () => {
         if ((await this.startPayment.execute(reservation)).paymentIntentId) started++;
-      } catch (error) {
-        this.logger.warn({ msg: 'reconciliation could not create a payment intent', reservation: reservation.code, err: error });
-      }
+      });
     }
     if (started > 0) this.logger.log({ msg: 'payment intents created by the reconciliation', started });
     return started;
@@ -65,10 +74,10 @@ export class ReconcilePaymentsJob {
   private async applyMissedOutcomes(waiting: Reservation[]): Promise<number> {
     let applied = 0;
     for (const reservation of waiting) {
-      try {
+      await this.reconcile(reservation, 'outcome_awaited', 'reconciliation could not read a payment intent', async () => {
         const intent = await this.gateway.retrievePaymentIntent(reservation.paymentIntentId!);
         const outcome = outcomeOf(intent);
-        if (!outcome) continue;
+        if (!outcome) return;
         const result = await this.applyOutcome.execute({
           reservationCode: reservation.code,
           paymentIntentId: intent.id,
@@ -76,9 +85,7 @@ export class ReconcilePaymentsJob {
           cause: `reconciliation: payment intent ${intent.status}`,
         });
         if (result === 'applied') applied++;
-      } catch (error) {
-        this.logger.warn({ msg: 'reconciliation could not read a payment intent', reservation: reservation.code, err: error });
-      }
+      });
     }
     if (applied > 0) this.logger.log({ msg: 'payments reconciled', applied });
     return applied;
@@ -94,7 +101,8 @@ export class ReconcilePaymentsJob {
     const seen = { paid: 0, canceled: 0, processing: 0 };
     for (const reservation of expired) {
       const paymentIntentId = reservation.paymentIntentId!;
-      try {
+      const failed = 'reconciliation could not settle the payment intent of an expired reservation';
+      await this.reconcile(reservation, 'cancel_unconfirmed', failed, async () => {
         const intent = await this.gateway.retrievePaymentIntent(paymentIntentId);
         let status = intent.status;
         const outcome = outcomeOf(intent);
@@ -115,11 +123,27 @@ export class ReconcilePaymentsJob {
         if (status === 'succeeded' || status === 'requires_capture') seen.paid++;
         else if (status === 'canceled') seen.canceled++;
         else seen.processing++;
-      } catch (error) {
-        this.logger.warn({ msg: 'reconciliation could not settle the payment intent of an expired reservation', reservation: reservation.code, err: error });
-      }
+      });
     }
     if (expired.length > 0) this.logger.log({ msg: 'expired reservations reconciled', ...seen });
     return seen.paid + seen.canceled;
+  }
+
+  /**
+   * One reservation's work, in a span of a new trace linked to its creation's; a failure is
+   * recorded on the span and logged in it, and the run goes on with the next reservation.
+   */
+  private reconcile(reservation: Reservation, check: PaymentCheck, failed: string, work: () => Promise<void>): Promise<void> {
+    const attributes = { 'reservation.code': reservation.code, 'payment.reconcile.check': check };
+    return inSpan('reconcile payment', { parent: null, attributes }, async (span: Span) => {
+      linkActiveSpanTo(reservation.traceContext, { 'reservation.code': reservation.code, 'link.reason': 'the reservation was created there' });
+      try {
+        await work();
+      } catch (error) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        this.logger.warn({ msg: failed, reservation: reservation.code, err: error });
+      }
+    });
   }
 }

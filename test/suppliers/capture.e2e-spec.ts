@@ -7,6 +7,7 @@ import {
   HoldDeadlineJob,
   ISSUE_RECEIPT,
   RELEASE_HOLD,
+  RETRY_SUPPLIER_BOOKING,
 } from '@app/supplier-booking';
 import { DATABASE_KINDS } from '../support/test-database';
 import { waitUntil } from '../support/wait-for-progress';
@@ -137,6 +138,11 @@ describe.each(DATABASE_KINDS)('authorize, book, then capture on %s', (kind) => {
       captureRequestedAt: null,
     });
     expect(deferred.progress).toEqual({ code: 'issued', payment: 'authorized', supplier: 'retrying' });
+    // What the customer reads: the money held, not taken.
+    expect(await f.lookup(code)).toMatchObject({
+      status: ReservationStatus.CONFIRMED_INTERNAL,
+      progress: { code: 'issued', payment: 'authorized', supplier: 'retrying' },
+    });
     expect(intentOf(deferred).status).toBe('requires_capture');
     expect(await f.events(ISSUE_RECEIPT, code)).toHaveLength(1);
 
@@ -219,6 +225,14 @@ describe.each(DATABASE_KINDS)('authorize, book, then capture on %s', (kind) => {
     expect(eventsAtStripe(reservation, 'payment_intent.succeeded')).toHaveLength(1);
     const [capture] = await f.events(CAPTURE_PAYMENT, code);
     expect(capture.attempts).toBeGreaterThanOrEqual(2);
+    // Every capture request carried the reservation's one key: the first captured, the retries were
+    // Stripe's replays of it. Another key would have been a second capture, which Stripe refuses.
+    const captures = f.sandbox
+      .requests('capture_payment_intent')
+      .filter((entry) => entry.path === `/v1/payment_intents/${reservation.paymentIntentId}/capture`);
+    expect(captures.length).toBeGreaterThanOrEqual(2);
+    expect(captures.map((entry) => entry.idempotency_key)).toEqual(captures.map(() => `reservation-${code}-capture`));
+    expect(captures.map((entry) => entry.outcome)).toEqual(['performed', ...captures.slice(1).map(() => 'replayed')]);
     expect(captureKeyOf(code)).toBe(`reservation-${code}-capture`);
   });
 
@@ -244,12 +258,64 @@ describe.each(DATABASE_KINDS)('authorize, book, then capture on %s', (kind) => {
     expect(flagged.supplierConfirmation).toBe(f.simulators.HERTZ.bookings().get(code!));
     expect(flagged.captureLastError).toMatch(/canceled/);
     expect(flagged.progress).toEqual({ code: 'issued', payment: 'authorized', supplier: 'confirmed' });
+    expect(await f.lookup(code!)).toMatchObject({
+      status: ReservationStatus.AUTHORIZED,
+      progress: { code: 'issued', payment: 'authorized', supplier: 'confirmed' },
+    });
     const safety = await f.admin('get', '/money-safety?older_than_minutes=0').expect(200);
     expect(safety.body.reservations).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ reservation_code: code!, problem: 'capture_refused' }),
       ]),
     );
+  });
+
+  /** Plays an event that used up its attempts (Stripe or the supplier down all along): DEAD, as the drainer leaves it. */
+  const goneDead = async (type: string, code: string) => {
+    const [event] = await f.events(type, code);
+    await f.t.dataSource.query("UPDATE outbox_events SET status = 'DEAD', next_attempt_at = NULL WHERE id = ?", [event.id]);
+    return event.id;
+  };
+
+  it('a booked hold whose CAPTURE_PAYMENT went DEAD is listed (capture_stalled) until it is requeued and captured', async () => {
+    // Stripe refuses every capture for now: the capture is retried, then given up.
+    f.sandbox.injectFault({ operation: 'capture_payment_intent', mode: 'error', status: 503 });
+    const code = await f.reserveAndPay();
+    await f.settle();
+    const booked = await f.reservation(code);
+    expect(booked).toMatchObject({ status: ReservationStatus.AUTHORIZED, captureLastError: null, capturedAt: null });
+    expect(booked.supplierConfirmation).toBe(f.simulators.HERTZ.bookings().get(code));
+    const dead = await goneDead(CAPTURE_PAYMENT, code);
+    expect(await moneySafetyProblem(code)).toBe('capture_stalled');
+
+    f.sandbox.clearFaults();
+    await f.admin('post', `/outbox/${dead}/requeue`).expect(200);
+    await f.drainNow();
+    await f.settle();
+    expect((await f.reservation(code)).status).toBe(ReservationStatus.SUPPLIER_CONFIRMED);
+    expect(await moneySafetyProblem(code)).toBeUndefined();
+  });
+
+  it('a held reservation whose booking event went DEAD is listed (held_not_booked) until it is booked', async () => {
+    f.simulators.HERTZ.setFaults({ errorRate: 1 });
+    const code = await f.reserveAndPay();
+    await f.settle();
+    expect(await f.reservation(code)).toMatchObject({ status: ReservationStatus.CONFIRMED_INTERNAL, captureRequestedAt: null });
+    expect(await moneySafetyProblem(code)).toBeUndefined();
+    const dead = await goneDead(RETRY_SUPPLIER_BOOKING, code);
+    const listed = await f.admin('get', '/money-safety?older_than_minutes=0').expect(200);
+    expect(listed.body.reservations).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ reservation_code: code, problem: 'held_not_booked', status: ReservationStatus.CONFIRMED_INTERNAL, paid_at: null }),
+      ]),
+    );
+
+    f.simulators.HERTZ.setFaults({});
+    await f.admin('post', `/outbox/${dead}/requeue`).expect(200);
+    await f.drainNow();
+    await f.settle();
+    expect((await f.reservation(code)).status).toBe(ReservationStatus.SUPPLIER_CONFIRMED);
+    expect(await moneySafetyProblem(code)).toBeUndefined();
   });
 
   it('a hold that expires while the supplier books: RELEASED first, the booking then kept and flagged (booked_after_release)', async () => {
@@ -321,15 +387,18 @@ describe.each(DATABASE_KINDS)('authorize, book, then capture on %s', (kind) => {
  * default margin (12 hours) and a hold that ends in 11: the job acts on its first run.
  */
 describe.each(DATABASE_KINDS)('the hold deadline on %s', (kind) => {
-  /** A fixture with the policy; a reservation held through a supplier outage, its deadline in 11 hours. */
-  const heldNearDeadline = async (policy: 'capture' | 'release') => {
+  /** A fixture with the policy; a reservation held through a supplier outage, its deadline `hoursLeft` away. */
+  const heldNearDeadline = async (policy: 'capture' | 'release', hoursLeft = 11, env: Record<string, string> = {}) => {
     const f = await startSupplierFixture(kind, {
       PAYMENT_CAPTURE: 'after_supplier_confirmation',
       PAYMENT_CAPTURE_DEADLINE_POLICY: policy,
       SUPPLIER_RETRY_BASE_SECONDS: '60',
+      // Not set (the default, 12), unless the test sets it: the environment outlives a fixture.
+      PAYMENT_CAPTURE_MARGIN_HOURS: '',
+      ...env,
     });
     f.simulators.HERTZ.setFaults({ errorRate: 1 });
-    const deadline = Math.floor(Date.now() / 1000) + 11 * 3600;
+    const deadline = Math.floor(Date.now() / 1000) + hoursLeft * 3600;
     const code = await f.reserveAndPay('HERTZ', { capture_before: deadline });
     await f.settle();
     expect(await f.reservation(code)).toMatchObject({
@@ -351,6 +420,12 @@ describe.each(DATABASE_KINDS)('the hold deadline on %s', (kind) => {
         capturedAt: expect.any(Date),
       });
       expect(captured.captureBefore).toEqual(new Date(deadline * 1000));
+      expect(await listedOperations(f, code)).toMatchObject({
+        capture_method: 'manual',
+        capture_before: new Date(deadline * 1000).toISOString(),
+        capture_requested_at: expect.any(String),
+        captured_at: expect.any(String),
+      });
       expect(captured.progress).toEqual({ code: 'issued', payment: 'succeeded', supplier: 'retrying' });
       expect(f.sandbox.paymentIntent(captured.paymentIntentId!)).toMatchObject({
         status: 'succeeded',
@@ -384,14 +459,60 @@ describe.each(DATABASE_KINDS)('the hold deadline on %s', (kind) => {
         releasedAt: expect.any(Date),
       });
       expect(released.captureBefore).toEqual(new Date(deadline * 1000));
+      expect(await listedOperations(f, code)).toMatchObject({
+        capture_before: new Date(deadline * 1000).toISOString(),
+        released_at: released.releasedAt!.toISOString(),
+        captured_at: null,
+      });
       expect(released.progress.payment).toBe('released');
       expect(f.sandbox.paymentIntent(released.paymentIntentId!)!.status).toBe('canceled');
       expect(f.sandbox.calls('capture_payment_intent')).toBe(capturesBefore);
       // The receipt issued while it was held gets a version that says nothing was charged.
       expect(await f.receipts(code)).toEqual(['1:pending:held', '2:released:not_charged']);
+      const receipt = await f.t.dataSource.getRepository(Receipt).findOneByOrFail({ reservationCode: code, version: 2 });
+      // The supplier never refused it: the note says the hold ran out of time, not that the car could not be booked.
+      expect((JSON.parse(receipt.content) as ReceiptContent).supplier_note).toBe(
+        'The supplier did not confirm the booking in time, so the hold on your card was released: nothing was charged.',
+      );
       expect(await f.t.app.get(HoldDeadlineJob).run()).toEqual({ learnt: 0, captured: 0, released: 0 });
     } finally {
       await f.close();
     }
   });
+
+  it('PAYMENT_CAPTURE_MARGIN_HOURS=30: a hold 20 hours from its deadline is already due (the default 12 would wait)', async () => {
+    const { f, code, deadline } = await heldNearDeadline('capture', 20, { PAYMENT_CAPTURE_MARGIN_HOURS: '30' });
+    try {
+      expect(await f.t.app.get(HoldDeadlineJob).run()).toEqual({ learnt: 1, captured: 1, released: 0 });
+      await f.settle();
+      const captured = await f.reservation(code);
+      expect(captured).toMatchObject({ status: ReservationStatus.CONFIRMED_INTERNAL, capturedAt: expect.any(Date) });
+      expect(captured.captureBefore).toEqual(new Date(deadline * 1000));
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('the default margin (12 hours) leaves a hold 20 hours from its deadline alone, its deadline learnt and listed', async () => {
+    const { f, code, deadline, capturesBefore } = await heldNearDeadline('capture', 20);
+    try {
+      expect(await f.t.app.get(HoldDeadlineJob).run()).toEqual({ learnt: 1, captured: 0, released: 0 });
+      expect(await f.reservation(code)).toMatchObject({ status: ReservationStatus.CONFIRMED_INTERNAL, captureRequestedAt: null, capturedAt: null });
+      expect(f.sandbox.calls('capture_payment_intent')).toBe(capturesBefore);
+      expect(await listedOperations(f, code)).toMatchObject({
+        capture_before: new Date(deadline * 1000).toISOString(),
+        capture_requested_at: null,
+      });
+    } finally {
+      await f.close();
+    }
+  });
 });
+
+/** The reservation's `operations` in the operators' listing (GET /admin/reservations). */
+async function listedOperations(f: SupplierFixture, code: string): Promise<Record<string, unknown>> {
+  const page = await f.admin('get', '/reservations').query({ limit: 100 }).expect(200);
+  const item = (page.body.items as { reservation_code: string; operations: Record<string, unknown> }[]).find((entry) => entry.reservation_code === code);
+  expect(item).toBeDefined();
+  return item!.operations;
+}

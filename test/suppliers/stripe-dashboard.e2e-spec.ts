@@ -2,6 +2,8 @@ import { PAYMENT_CHANGED_AT_STRIPE } from '@app/payments';
 import { Reservation, ReservationStatus, ReservationStatusHistory } from '@app/reservations';
 import { StripeWebhookEvent } from '@app/stripe-webhook';
 import { CHECK_SUPPLIER_AFTER_REFUND, HoldDeadlineJob, ISSUE_RECEIPT } from '@app/supplier-booking';
+import request from 'supertest';
+import { aCreateBody } from '../support/builders';
 import { DATABASE_KINDS } from '../support/test-database';
 import { startSupplierFixture, SupplierFixture } from './supplier-fixture';
 
@@ -304,6 +306,14 @@ describe.each(DATABASE_KINDS)('Stripe events of our own money movements on %s', 
     expect(await f.events(PAYMENT_CHANGED_AT_STRIPE, code)).toHaveLength(1);
     expect(await f.events(ISSUE_RECEIPT, code)).toHaveLength(2);
     expect(await f.receipts(code)).toEqual(['1:pending:held', '2:released:not_charged']);
+    // The customer's receipt says the hold ended, not that the supplier could not book the car.
+    const served = await request(f.base).get(`/api/v1/reservations/${code}/receipt`).query({ email: aCreateBody().customer.email }).expect(200);
+    expect(served.body).toMatchObject({
+      version: 2,
+      payment_status: 'not_charged',
+      supplier_status: 'released',
+      supplier_note: 'The hold on your card ended before the supplier confirmed the booking: nothing was charged.',
+    });
   });
 });
 

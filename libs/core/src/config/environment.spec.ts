@@ -35,6 +35,50 @@ describe('environment', () => {
     expect(parseEnvironment({ RECEIPT_PDF_THREADS: '0' }).RECEIPT_PDF_THREADS).toBe(0);
   });
 
+  describe('payment capture (PAYMENT_CAPTURE, PAYMENT_CAPTURE_MARGIN_HOURS, PAYMENT_CAPTURE_DEADLINE_POLICY)', () => {
+    it('accepts each mode and policy, and a margin from 1 to 167 hours', () => {
+      for (const mode of ['immediate', 'after_supplier_confirmation']) expect(parseEnvironment({ PAYMENT_CAPTURE: mode }).PAYMENT_CAPTURE).toBe(mode);
+      for (const policy of ['capture', 'release']) {
+        expect(parseEnvironment({ PAYMENT_CAPTURE_DEADLINE_POLICY: policy }).PAYMENT_CAPTURE_DEADLINE_POLICY).toBe(policy);
+      }
+      expect(parseEnvironment({ PAYMENT_CAPTURE_MARGIN_HOURS: '1' }).PAYMENT_CAPTURE_MARGIN_HOURS).toBe(1);
+      expect(parseEnvironment({ PAYMENT_CAPTURE_MARGIN_HOURS: '167' }).PAYMENT_CAPTURE_MARGIN_HOURS).toBe(167);
+      // Unset (or empty, as `NAME=` in a .env file): the defaults apply (paymentsConfig).
+      expect(parseEnvironment({ PAYMENT_CAPTURE: '', PAYMENT_CAPTURE_MARGIN_HOURS: '', PAYMENT_CAPTURE_DEADLINE_POLICY: '' })).toMatchObject({
+        PAYMENT_CAPTURE: undefined,
+        PAYMENT_CAPTURE_MARGIN_HOURS: undefined,
+        PAYMENT_CAPTURE_DEADLINE_POLICY: undefined,
+      });
+    });
+
+    it('refuses another mode or policy, naming the variable, the value and the values it takes', () => {
+      expect(() => parseEnvironment({ PAYMENT_CAPTURE: 'manual' })).toThrow(
+        'PAYMENT_CAPTURE="manual": PAYMENT_CAPTURE must be one of the following values: immediate, after_supplier_confirmation',
+      );
+      expect(() => parseEnvironment({ PAYMENT_CAPTURE: 'Immediate' })).toThrow(InvalidEnvironmentError);
+      expect(() => parseEnvironment({ PAYMENT_CAPTURE_DEADLINE_POLICY: 'refund' })).toThrow(
+        'PAYMENT_CAPTURE_DEADLINE_POLICY="refund": PAYMENT_CAPTURE_DEADLINE_POLICY must be one of the following values: capture, release',
+      );
+    });
+
+    const refusal = (value: string): string => {
+      try {
+        parseEnvironment({ PAYMENT_CAPTURE_MARGIN_HOURS: value });
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidEnvironmentError);
+        return (error as Error).message;
+      }
+      throw new Error(`PAYMENT_CAPTURE_MARGIN_HOURS=${value} was accepted`);
+    };
+
+    it('refuses a margin that is not a whole number of hours from 1 to 167 (Stripe holds a card payment 7 days)', () => {
+      expect(refusal('0')).toContain('PAYMENT_CAPTURE_MARGIN_HOURS="0": PAYMENT_CAPTURE_MARGIN_HOURS must not be less than 1');
+      expect(refusal('168')).toContain('PAYMENT_CAPTURE_MARGIN_HOURS="168": PAYMENT_CAPTURE_MARGIN_HOURS must not be greater than 167');
+      expect(refusal('12h')).toContain('PAYMENT_CAPTURE_MARGIN_HOURS="12h": PAYMENT_CAPTURE_MARGIN_HOURS must be an integer number');
+      expect(refusal('1.5')).toContain('PAYMENT_CAPTURE_MARGIN_HOURS="1.5": PAYMENT_CAPTURE_MARGIN_HOURS must be an integer number');
+    });
+  });
+
   describe('never echoes a secret', () => {
     const messageOf = (raw: Record<string, string>): string => {
       try {

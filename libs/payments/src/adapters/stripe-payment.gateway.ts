@@ -11,6 +11,13 @@ import {
 } from '../payment-gateway';
 import { STRIPE_API_VERSION, stripeConfig, StripeConfig } from '../payments.config';
 
+/** Stripe's error type for a key reused with other parameters; it comes without a `code`. */
+export const IDEMPOTENCY_ERROR = 'idempotency_error';
+
+/** `capture_method` as a creation may send it: left out (Stripe's default, automatic), or named. */
+type CaptureMethodParameter = 'automatic' | 'manual' | undefined;
+const CAPTURE_METHOD_PARAMETERS: readonly CaptureMethodParameter[] = [undefined, 'automatic', 'manual'];
+
 /** The PaymentGateway on the official SDK; `STRIPE_API_BASE` points it at any Stripe-compatible server. */
 @Injectable()
 export class StripePaymentGateway extends PaymentGateway {
@@ -31,20 +38,44 @@ export class StripePaymentGateway extends PaymentGateway {
     });
   }
 
+  /**
+   * Stripe answers a key reused with other parameters with `idempotency_error`. `automatic` is
+   * Stripe's default and is not sent, so an intent asked for before PAYMENT_CAPTURE existed is
+   * asked for again with the same parameters. Should the key's first request still differ (made
+   * by a build that sent `capture_method` either way), the parameters it may have carried are
+   * tried in turn: under a key already used Stripe never makes a second intent, it replays the
+   * first or refuses.
+   */
   async createPaymentIntent(request: CreatePaymentIntent): Promise<PaymentIntentSnapshot> {
-    const intent = await this.call(() =>
-      this.stripe.paymentIntents.create(
-        {
-          amount: request.amount,
-          currency: request.currency.toLowerCase(),
-          metadata: { reservation_code: request.reservationCode },
-          automatic_payment_methods: { enabled: true },
-          capture_method: request.captureMethod,
-        },
-        { idempotencyKey: request.idempotencyKey },
-      ),
+    const asked: CaptureMethodParameter = request.captureMethod === 'manual' ? 'manual' : undefined;
+    let conflict: PaymentGatewayRejectedError | undefined;
+    for (const captureMethod of [asked, ...CAPTURE_METHOD_PARAMETERS.filter((other) => other !== asked)]) {
+      try {
+        const intent = await this.call(() =>
+          this.stripe.paymentIntents.create(
+            {
+              amount: request.amount,
+              currency: request.currency.toLowerCase(),
+              metadata: { reservation_code: request.reservationCode },
+              automatic_payment_methods: { enabled: true },
+              ...(captureMethod ? { capture_method: captureMethod } : {}),
+            },
+            { idempotencyKey: request.idempotencyKey },
+          ),
+        );
+        return snapshotOf(intent);
+      } catch (error) {
+        if (!(error instanceof PaymentGatewayRejectedError) || error.providerCode !== IDEMPOTENCY_ERROR) throw error;
+        conflict ??= error;
+      }
+    }
+    throw new PaymentGatewayRejectedError(
+      `Stripe refused the idempotency key ${request.idempotencyKey}: it was first used with other parameters ` +
+        `than ${request.amount} ${request.currency} with any capture method, so Stripe neither returns that PaymentIntent nor makes another; ` +
+        `find it at Stripe by its metadata reservation_code=${request.reservationCode}`,
+      { cause: conflict },
+      IDEMPOTENCY_ERROR,
     );
-    return snapshotOf(intent);
   }
 
   async retrievePaymentIntent(id: string, options: { charge?: boolean } = {}): Promise<PaymentIntentSnapshot> {
@@ -97,6 +128,9 @@ export class StripePaymentGateway extends PaymentGateway {
         (error instanceof Stripe.errors.StripeError && (error.statusCode ?? 500) >= 500)
       ) {
         throw new PaymentGatewayUnavailableError(`Stripe unavailable: ${error.message}`, { cause: error });
+      }
+      if (error instanceof Stripe.errors.StripeIdempotencyError) {
+        throw new PaymentGatewayRejectedError(`Stripe refused: ${error.message}`, { cause: error }, IDEMPOTENCY_ERROR);
       }
       if (error instanceof Stripe.errors.StripeError) {
         throw new PaymentGatewayRejectedError(`Stripe refused: ${error.message}`, { cause: error }, error.code ?? null);

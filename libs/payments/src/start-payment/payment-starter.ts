@@ -1,9 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Outbox } from '@app/outbox';
-import { PaymentIntentRef, Reservation, ReservationPaymentStarter } from '@app/reservations';
+import { CaptureMethod, PaymentIntentRef, Reservation, ReservationPaymentStarter } from '@app/reservations';
 import { CREATE_PAYMENT_INTENT } from '../payment-events';
-import { StartPaymentHandler } from './start-payment.handler';
+import { paymentsConfig, PaymentsConfig } from '../payments.config';
+import { captureMethodOf, StartPaymentHandler } from './start-payment.handler';
 
 /** When the outbox takes over the PaymentIntent creation if the inline attempt did not make it. */
 const PAYMENT_SAFETY_NET_DELAY_MS = 10_000;
@@ -17,7 +18,17 @@ export class PaymentStarter implements ReservationPaymentStarter {
   constructor(
     private readonly outbox: Outbox,
     private readonly startPayment: StartPaymentHandler,
+    @Inject(paymentsConfig.KEY) private readonly config: PaymentsConfig,
   ) {}
+
+  /**
+   * PAYMENT_CAPTURE is read once per reservation, here, before its insert and any request to
+   * Stripe: every attempt under its idempotency key (inline, outbox, reconciliation, after a
+   * restart with another PAYMENT_CAPTURE) then sends the same parameters.
+   */
+  captureMethodOfNewReservation(): CaptureMethod {
+    return captureMethodOf(this.config.capture.mode);
+  }
 
   async scheduleSafetyNet(manager: EntityManager, reservation: Reservation, now: Date): Promise<void> {
     await this.outbox.enqueue(manager, {

@@ -1,12 +1,17 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Clock, retryLostRaces, TransactionRunner } from '@app/core';
-import { Reservation, ReservationsRepository, UNPAID } from '@app/reservations';
+import { CaptureMethod, Reservation, ReservationsRepository, UNPAID } from '@app/reservations';
 import { PaymentGateway, PaymentIntentSnapshot } from '../payment-gateway';
-import { paymentsConfig, PaymentsConfig } from '../payments.config';
+import type { PaymentsConfig } from '../payments.config';
 
 /** Stripe's idempotency key for a reservation's one PaymentIntent. */
 export function paymentIntentKey(reservationCode: string): string {
   return `reservation-${reservationCode}-payment-intent`;
+}
+
+/** How PAYMENT_CAPTURE takes a new reservation's money: held until captured, or at once. */
+export function captureMethodOf(mode: PaymentsConfig['capture']['mode']): CaptureMethod {
+  return mode === 'after_supplier_confirmation' ? 'manual' : 'automatic';
 }
 
 /**
@@ -23,7 +28,6 @@ export class StartPaymentHandler {
     private readonly reservations: ReservationsRepository,
     private readonly transactions: TransactionRunner,
     private readonly clock: Clock,
-    @Inject(paymentsConfig.KEY) private readonly config: PaymentsConfig,
   ) {}
 
   async execute(reservation: Reservation): Promise<Reservation> {
@@ -49,13 +53,21 @@ export class StartPaymentHandler {
    */
   async requestIntent(reservation: Reservation): Promise<PaymentIntentSnapshot | null> {
     if (reservation.paymentIntentId || !UNPAID.includes(reservation.status)) return null;
-    return this.gateway.createPaymentIntent({
+    const intent = await this.gateway.createPaymentIntent({
       reservationCode: reservation.code,
       amount: reservation.amount,
       currency: reservation.currency,
       idempotencyKey: paymentIntentKey(reservation.code),
-      // PAYMENT_CAPTURE as it is when the intent is made; the reservation keeps the intent's own.
-      captureMethod: this.config.capture.mode === 'after_supplier_confirmation' ? 'manual' : 'automatic',
+      // As decided when the reservation was made (PaymentStarter), never as PAYMENT_CAPTURE is
+      // now: a retry after a restart with another mode sends what the first attempt sent. A
+      // reservation made before PAYMENT_CAPTURE existed has the column's default, `automatic`.
+      captureMethod: reservation.captureMethod,
     });
+    if (intent.captureMethod !== reservation.captureMethod) {
+      // The key's first request asked for the other one (a build before this decision was stored):
+      // that intent is the reservation's, and the reservation follows how it takes the money.
+      this.logger.warn({ msg: 'the PaymentIntent was made with another capture method', reservation: reservation.code, captureMethod: intent.captureMethod });
+    }
+    return intent;
   }
 }

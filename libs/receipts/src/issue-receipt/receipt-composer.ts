@@ -3,7 +3,7 @@ import { CatalogRepository, CatalogSnapshot } from '@app/catalog';
 import { Reservation, ReservationStatus } from '@app/reservations';
 import { PaymentStatus, ReceiptContent, ReceiptHeading } from '../receipt.entity';
 import { receiptsConfig, ReceiptsConfig } from '../receipts.config';
-import { formatMoney, supplierNote } from '../render/receipt-wording';
+import { formatMoney, ReleaseReason, supplierNote } from '../render/receipt-wording';
 
 /** Writes a receipt's content from the reservation, the catalog read beforehand and the issuer. */
 export type ComposeReceipt = (reservation: Reservation, heading: ReceiptHeading) => ReceiptContent;
@@ -52,7 +52,7 @@ export class ReceiptComposer {
       payment_status: paymentStatusFor(reservation),
       supplier_status: status,
       supplier_confirmation: status === 'confirmed' ? reservation.supplierConfirmation : null,
-      supplier_note: supplierNote(status),
+      supplier_note: supplierNote(status, status === 'released' ? releaseReasonOf(reservation) : null),
     };
   }
 }
@@ -61,4 +61,17 @@ export class ReceiptComposer {
 export function paymentStatusFor(reservation: Reservation): PaymentStatus {
   if (reservation.status === ReservationStatus.RELEASED) return 'not_charged';
   return reservation.held ? 'held' : 'charged';
+}
+
+/**
+ * Why a RELEASED reservation's hold went. The supplier's refusal is recorded (`supplierRejectedAt`).
+ * A hold Stripe cancelled (expired at the bank, or cancelled there) is released in the same step
+ * that records its cancellation, so both have one time; our own release (the deadline policy, a
+ * capture refused before booking) cancels the intent afterwards, if at all.
+ */
+export function releaseReasonOf(reservation: Reservation): ReleaseReason {
+  if (reservation.supplierRejectedAt) return 'supplier_refused';
+  const canceledAt = reservation.paymentIntentCanceledAt?.getTime();
+  if (canceledAt !== undefined && reservation.releasedAt && canceledAt <= reservation.releasedAt.getTime()) return 'hold_ended';
+  return 'not_confirmed_in_time';
 }

@@ -3,6 +3,7 @@ import { aHeldReceiptContent, aPendingReceiptContent, aReceiptContent, aReceipts
 import type { Receipt, ReceiptContent } from '../receipt.entity';
 import { ReceiptsRepository } from '../receipts.repository';
 import { composeReceiptEmail } from './receipt-email';
+import { supplierNote } from './receipt-wording';
 import { loadReceiptFonts, renderReceiptPdf } from './receipt-pdf';
 
 describe('renderReceiptPdf', () => {
@@ -79,6 +80,20 @@ describe('renderReceiptPdf', () => {
       expect(said).not.toContain('Total paid');
       expect(said).not.toContain('Amount held');
       expect(said).not.toContain('Pending with the supplier');
+    }
+  });
+
+  it('says why a hold was released when the supplier never refused it: the deadline, or the hold ending at Stripe', async () => {
+    for (const [reason, note] of [
+      ['not_confirmed_in_time', 'The supplier did not confirm the booking in time, so the hold on your card was released: nothing was charged.'],
+      ['hold_ended', 'The hold on your card ended before the supplier confirmed the booking: nothing was charged.'],
+    ] as const) {
+      const { pdf, mail } = await whatEachSays(aReleasedReceiptContent({ supplier_note: supplierNote('released', reason) }));
+      for (const said of [pdf, mail]) {
+        expect(said).toContain(note);
+        expect(said).toContain('Nothing was charged: the hold of £245.00 on your card was released.');
+        expect(said).not.toContain('could not book');
+      }
     }
   });
 

@@ -3,10 +3,24 @@ import type { PaymentStatus, ReceiptContent, ReceiptPlace, SupplierStatus } from
 
 /** What the PDF and the e-mail both say, worded once. */
 
+/**
+ * Why a hold was released, which its receipt says: the supplier refused the car; it did not
+ * confirm before the hold's deadline (PAYMENT_CAPTURE_DEADLINE_POLICY=release, or a capture
+ * refused before the booking); or the hold ended at Stripe (the bank let it expire, or it was
+ * cancelled there) while the supplier had not confirmed.
+ */
+export type ReleaseReason = 'supplier_refused' | 'not_confirmed_in_time' | 'hold_ended';
+
+const RELEASE_NOTES: Record<ReleaseReason, string> = {
+  supplier_refused: 'The supplier could not book this car: nothing was charged, and the hold on your card was released.',
+  not_confirmed_in_time: 'The supplier did not confirm the booking in time, so the hold on your card was released: nothing was charged.',
+  hold_ended: 'The hold on your card ended before the supplier confirmed the booking: nothing was charged.',
+};
+
 /** What a receipt without a confirmation number says of the supplier instead. */
 const SUPPLIER_NOTES = {
   pending: 'Pending with the supplier — your reservation is confirmed by us.',
-  released: 'The supplier could not book this car: nothing was charged, and the hold on your card was released.',
+  released: RELEASE_NOTES.supplier_refused,
 } as const satisfies Record<Exclude<SupplierStatus, 'confirmed'>, string>;
 
 const AMOUNT_LABELS: Record<PaymentStatus, string> = {
@@ -53,9 +67,10 @@ export function describeStay(receipt: ReceiptContent): string {
   return `${days} ${days === 1 ? 'day' : 'days'}`;
 }
 
-/** The note frozen into a receipt the supplier has not confirmed; none once it has. */
-export function supplierNote(status: SupplierStatus): string | null {
-  return status === 'confirmed' ? null : SUPPLIER_NOTES[status];
+/** The note frozen into a receipt the supplier has not confirmed, a released one saying why; none once confirmed. */
+export function supplierNote(status: SupplierStatus, releaseReason: ReleaseReason | null = null): string | null {
+  if (status === 'confirmed') return null;
+  return status === 'released' && releaseReason ? RELEASE_NOTES[releaseReason] : SUPPLIER_NOTES[status];
 }
 
 /** The supplier's side: its confirmation number, our promise while it is pending, or why nothing was booked. */

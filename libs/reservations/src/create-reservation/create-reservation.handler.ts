@@ -78,6 +78,7 @@ export class CreateReservationHandler {
   ): Promise<Reservation> {
     for (let attempt = 1; ; attempt++) {
       const reservation = newReservation(input, pickup, dropoff, now);
+      reservation.captureMethod = this.payment.captureMethodOfNewReservation();
       try {
         return await retryLostRaces.execute(() =>
           this.transactions.run(async (manager) => {

@@ -17,6 +17,13 @@ export interface PaymentIntentRef {
  */
 export abstract class ReservationPaymentStarter {
   /**
+   * How a reservation made now will take its money, decided once and stored with its insert:
+   * every attempt under its PaymentIntent's idempotency key then sends the same parameters,
+   * whatever the configuration says later.
+   */
+  abstract captureMethodOfNewReservation(): CaptureMethod;
+
+  /**
    * Inside the transaction that inserts the reservation: the durable safety net that starts
    * the payment a little later if the inline attempt does not make it.
    */

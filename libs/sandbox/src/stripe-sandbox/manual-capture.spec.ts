@@ -218,6 +218,33 @@ describe('Stripe sandbox: manual capture', () => {
     expect(retried.lastResponse.headers['idempotent-replayed']).toBe('true');
     expect(succeededEvents(intent.id)).toHaveLength(1);
     expect(sandbox.calls('capture_payment_intent')).toBe(3);
+    // Each request with its key and what became of it: a test can tell a replay from a second capture.
+    const path = `/v1/payment_intents/${intent.id}/capture`;
+    expect(sandbox.requests('capture_payment_intent')).toEqual([
+      { operation: 'capture_payment_intent', path, idempotency_key: 'cap-3', outcome: 'faulted' },
+      { operation: 'capture_payment_intent', path, idempotency_key: 'cap-4', outcome: 'performed' },
+      { operation: 'capture_payment_intent', path, idempotency_key: 'cap-4', outcome: 'replayed' },
+    ]);
+    // A second capture under another key is refused, as Stripe refuses it.
+    await expect(harness.stripe.paymentIntents.capture(intent.id, {}, { idempotencyKey: 'cap-5' })).rejects.toMatchObject({
+      code: 'payment_intent_unexpected_state',
+    });
+    expect(sandbox.requests('capture_payment_intent').at(-1)).toMatchObject({ idempotency_key: 'cap-5', outcome: 'performed' });
+  });
+
+  it('refuses a key reused with other parameters (idempotency_error), and replays it with the same ones', async () => {
+    const params = { amount: 18950, currency: 'eur', metadata: { reservation_code: 'K7M2Q9XD' } };
+    const first = await harness.stripe.paymentIntents.create(params, { idempotencyKey: 'create-same' });
+    await expect(
+      harness.stripe.paymentIntents.create({ ...params, capture_method: 'automatic' }, { idempotencyKey: 'create-same' }),
+    ).rejects.toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
+    await expect(
+      harness.stripe.paymentIntents.create({ ...params, capture_method: 'manual' }, { idempotencyKey: 'create-same' }),
+    ).rejects.toMatchObject({ type: 'StripeIdempotencyError', statusCode: 400, message: expect.stringMatching(/same parameters/) });
+    const again = await harness.stripe.paymentIntents.create(params, { idempotencyKey: 'create-same' });
+    expect(again.id).toBe(first.id);
+    expect(sandbox.paymentIntents()).toHaveLength(1);
+    expect(sandbox.requests('create_payment_intent').map((entry) => entry.outcome)).toEqual(['performed', 'refused', 'refused', 'replayed']);
   });
 
   it('cancels a held intent, which releases it: canceled, requested_by_customer unless told, payment_intent.canceled', async () => {

@@ -4,7 +4,7 @@ import * as qs from 'qs';
 import { hang, readBody } from '../http-server';
 import { Fault, SandboxOperation } from './stripe-faults';
 import { SandboxEvent, StripeApiError } from './stripe-objects';
-import { Answer, IntentChange, StripeStore } from './stripe-store';
+import { Answer, IntentChange, SandboxRequest, StripeStore } from './stripe-store';
 
 /**
  * What the `/sandbox/` routes drive besides the store: the customer's card, the bank, the
@@ -140,12 +140,15 @@ export class StripeRoutes {
   ): Promise<void> {
     this.store.countCall(operation);
     const key = req.method === 'POST' ? (req.headers['idempotency-key'] as string | undefined) : undefined;
+    const log = (outcome: SandboxRequest['outcome']) =>
+      this.store.logRequest({ operation, path: new URL(req.url ?? '/', 'http://sandbox').pathname, idempotency_key: key ?? null, outcome });
     const fingerprint = createHash('sha256')
       .update(`${req.method} ${req.url} ${JSON.stringify(params)}`)
       .digest('hex');
     if (key) {
       const seen = this.store.idempotentAnswer(key);
       if (seen && seen.fingerprint !== fingerprint) {
+        log('refused');
         return send(res, {
           status: 400,
           body: {
@@ -156,13 +159,20 @@ export class StripeRoutes {
           },
         });
       }
-      if (seen) return send(res, seen.answer, { 'Idempotent-Replayed': 'true' });
+      if (seen) {
+        log('replayed');
+        return send(res, seen.answer, { 'Idempotent-Replayed': 'true' });
+      }
     }
     const fault = this.store.faults.take(operation);
     if (fault?.mode === 'error') {
+      log('faulted');
       return send(res, stripeError(fault.status ?? 500, 'api_error', 'Sandbox fault injection'));
     }
-    if (fault?.mode === 'timeout') return hang(res, fault.delay_ms);
+    if (fault?.mode === 'timeout') {
+      log('faulted');
+      return hang(res, fault.delay_ms);
+    }
 
     let answer: Answer;
     try {
@@ -171,6 +181,7 @@ export class StripeRoutes {
       if (!(error instanceof StripeApiError)) throw error;
       answer = { status: error.status, body: { error: error.body } };
     }
+    log('performed');
     if (key) this.store.rememberAnswer(key, fingerprint, answer);
     if (fault?.mode === 'commit_then_timeout') return hang(res, fault.delay_ms);
     send(res, answer);

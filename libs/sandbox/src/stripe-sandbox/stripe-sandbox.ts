@@ -8,10 +8,11 @@ import {
   SandboxRefund,
 } from './stripe-objects';
 import { StripeRoutes } from './stripe-routes';
-import { DisputeChange, IntentChange, StripeStore } from './stripe-store';
+import { DisputeChange, IntentChange, SandboxRequest, StripeStore } from './stripe-store';
 import { WebhookSender } from './webhook-sender';
 
 export type { Fault, SandboxOperation } from './stripe-faults';
+export type { SandboxRequest } from './stripe-store';
 
 /** The endpoint's status code for an action's first event (null: nobody answered); null if not delivered. */
 export type Delivery = { status_code: number | null } | null;
@@ -94,6 +95,14 @@ export class StripeSandbox {
 
   calls(operation: SandboxOperation): number {
     return this.store.calls(operation);
+  }
+
+  /**
+   * The API requests of `operation` (all of them without one), in order, each with the
+   * Idempotency-Key it carried and whether it was performed, replayed, refused or faulted.
+   */
+  requests(operation?: SandboxOperation): SandboxRequest[] {
+    return this.store.requests(operation);
   }
 
   /** GET /v1/payment_intents/{id} requests for one intent, faulted ones included. */

@@ -22,6 +22,19 @@ export interface Answer {
   body: unknown;
 }
 
+/**
+ * One API request as the sandbox took it: the Idempotency-Key it carried (POST only) and what
+ * became of it: `performed` (answered, or left unanswered by `commit_then_timeout`), `replayed`
+ * (a known key: the first answer again), `refused` (a known key with other parameters:
+ * `idempotency_error`), or `faulted` (an injected error or timeout; nothing done).
+ */
+export interface SandboxRequest {
+  operation: SandboxOperation;
+  path: string;
+  idempotency_key: string | null;
+  outcome: 'performed' | 'replayed' | 'refused' | 'faulted';
+}
+
 /** An intent as an operation left it, and the events that tell the product, in order (for webhooks). */
 export interface IntentChange {
   intent: SandboxPaymentIntent;
@@ -54,6 +67,9 @@ const CANCELABLE = ['requires_payment_method', 'requires_capture'];
 // The card actions stop at a paid intent: a held one waits for a capture, a cancel or its expiry.
 const PAID = ['requires_capture', 'succeeded', 'canceled'];
 
+// The API requests `requests()` remembers at least: the latest ones.
+const REQUEST_LOG_SIZE = 10_000;
+
 // Stripe's `capture_before` for an online card payment: the bank holds the amount for 7 days.
 const HOLD_SECONDS = 7 * 24 * 60 * 60;
 
@@ -71,6 +87,7 @@ export class StripeStore {
   private idempotent = new Map<string, { fingerprint: string; answer: Answer }>();
   readonly faults = new FaultQueue();
   private counts = new Map<string, number>();
+  private requestLog: SandboxRequest[] = [];
   private retrievalsById = new Map<string, number>();
 
   reset(): void {
@@ -80,6 +97,7 @@ export class StripeStore {
     this.idempotent = new Map();
     this.faults.clear();
     this.counts = new Map();
+    this.requestLog = [];
     this.retrievalsById = new Map();
   }
 
@@ -321,6 +339,17 @@ export class StripeStore {
 
   countCall(operation: SandboxOperation): void {
     this.counts.set(operation, this.calls(operation) + 1);
+  }
+
+  /** The API requests of one operation so far, in order (every operation when none is named). */
+  requests(operation?: SandboxOperation): SandboxRequest[] {
+    return this.requestLog.filter((entry) => !operation || entry.operation === operation).map((entry) => ({ ...entry }));
+  }
+
+  logRequest(entry: SandboxRequest): void {
+    this.requestLog.push(entry);
+    // A long run (`npm start`, a benchmark) keeps the latest only (trimmed now and then): tests look at a few.
+    if (this.requestLog.length > 2 * REQUEST_LOG_SIZE) this.requestLog.splice(0, this.requestLog.length - REQUEST_LOG_SIZE);
   }
 
   /** GET /v1/payment_intents/{id} requests for one intent, faulted ones included. */

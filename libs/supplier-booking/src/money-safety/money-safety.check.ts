@@ -1,8 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { DataSource, In } from 'typeorm';
 import { BackgroundConfig, backgroundConfig, Clock, registerInterval } from '@app/core';
+import { OutboxEvent, OutboxStatus } from '@app/outbox';
+import { BOOK_WITH_SUPPLIER } from '@app/payments';
 import { Reservation, ReservationsRepository, ReservationStatus } from '@app/reservations';
+import { CAPTURE_PAYMENT, RETRY_SUPPLIER_BOOKING } from '../booking-events';
 import { suppliersConfig, SuppliersConfig } from '../suppliers.config';
 
 /** Why a reservation is on the list: what the operator has to do differs. */
@@ -15,7 +20,9 @@ export type MoneyAtRisk =
   | 'captured_after_release'
   | 'refunded_at_stripe_after_booking'
   | 'dispute_open'
-  | 'dispute_lost';
+  | 'dispute_lost'
+  | 'capture_stalled'
+  | 'held_not_booked';
 
 const PROBLEMS: readonly MoneyAtRisk[] = [
   'paid_not_booked',
@@ -27,7 +34,12 @@ const PROBLEMS: readonly MoneyAtRisk[] = [
   'refunded_at_stripe_after_booking',
   'dispute_open',
   'dispute_lost',
+  'capture_stalled',
+  'held_not_booked',
 ];
+
+/** The outbox events that move a held reservation's money or booking on: one of them DEAD, nothing moves it. */
+const HOLD_EVENTS = [CAPTURE_PAYMENT, BOOK_WITH_SUPPLIER, RETRY_SUPPLIER_BOOKING];
 
 export class UnsettledReservation {
   @ApiProperty({ example: 'K7M2Q9XD' }) reservation_code!: string;
@@ -46,14 +58,16 @@ export class UnsettledReservation {
       'captured_after_release: the hold was released (nothing to book) yet Stripe captured the payment: refund it; ' +
       'refunded_at_stripe_after_booking: refunded in full at Stripe (the Dashboard) after the supplier booked it: cancel the supplier booking, or charge again; ' +
       "dispute_open: the cardholder's bank disputes the charge: answer it at Stripe before its evidence is due (dispute_status, dispute_reason); " +
-      'dispute_lost: the bank took the money back: cancel the supplier booking, or recover the money',
+      'dispute_lost: the bank took the money back: cancel the supplier booking, or recover the money; ' +
+      'capture_stalled: a capture was decided (the supplier booked it, or the hold deadline) and its CAPTURE_PAYMENT is DEAD: requeue it before the hold expires (capture_before), or cancel the supplier booking; ' +
+      'held_not_booked: the money is held and its booking event is DEAD: retry the supplier booking (or requeue the event) before the hold expires (capture_before)',
   })
   problem!: MoneyAtRisk;
   @ApiProperty({ example: 'HERTZ' }) supplier_code!: string;
   @ApiProperty({ example: 18950 }) amount!: number;
   @ApiProperty({ example: 'EUR' }) currency!: string;
   @ApiPropertyOptional({ nullable: true }) paid_at!: string | null;
-  @ApiProperty({ example: 95, description: 'Minutes since the payment succeeded' }) age_minutes!: number;
+  @ApiProperty({ example: 95, description: 'Minutes since the payment succeeded (0 while the money is only held)' }) age_minutes!: number;
   @ApiProperty() needs_attention!: boolean;
   @ApiProperty() supplier_attempts!: number;
   @ApiPropertyOptional({ nullable: true }) supplier_last_error!: string | null;
@@ -78,10 +92,13 @@ export class MoneySafetyReport {
 const LIMIT = 1000;
 
 /**
- * The money-safety check: every reservation whose payment succeeded more than
- * MONEY_SAFETY_AGE_MINUTES ago and that has neither a supplier confirmation nor a refund —
- * the customer paid and has no car yet. Run on a schedule (a warning in the log when the list
- * is not empty), and on demand by operators (admin route, CLI).
+ * The money-safety check: every reservation where the customer's money and the supplier's
+ * booking disagree, or may soon, each with its problem (`MoneyAtRisk`): paid for more than
+ * MONEY_SAFETY_AGE_MINUTES with neither a supplier confirmation nor a refund; refunded (by us
+ * or at Stripe) or released while the supplier booked it; a hold whose capture Stripe refused,
+ * or whose capture or booking event is DEAD so that nothing moves it before the hold expires;
+ * a released hold captured all the same; a dispute open or lost. Run on a schedule (a warning
+ * in the log when the list is not empty), and on demand by operators (admin route, CLI).
  */
 @Injectable()
 export class MoneySafetyCheck implements OnApplicationBootstrap {
@@ -89,6 +106,7 @@ export class MoneySafetyCheck implements OnApplicationBootstrap {
 
   constructor(
     private readonly reservations: ReservationsRepository,
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly scheduler: SchedulerRegistry,
     @Inject(suppliersConfig.KEY) private readonly config: SuppliersConfig,
@@ -104,14 +122,19 @@ export class MoneySafetyCheck implements OnApplicationBootstrap {
   async run(olderThanMinutes = this.config.moneySafety.ageMinutes): Promise<MoneySafetyReport> {
     const now = this.clock.now();
     const rows = await this.reservations.findPaidUnsettled(new Date(now.getTime() - olderThanMinutes * 60_000), LIMIT);
+    const stalled = await this.stalledHolds(new Set(rows.map((r) => r.code)), LIMIT - rows.length);
+    const problems = new Map<Reservation, MoneyAtRisk>([
+      ...rows.map((r): [Reservation, MoneyAtRisk] => [r, problemOf(r)]),
+      ...stalled.map((r): [Reservation, MoneyAtRisk] => [r, r.captureRequestedAt ? 'capture_stalled' : 'held_not_booked']),
+    ]);
     return {
       checked_at: now.toISOString(),
       older_than_minutes: olderThanMinutes,
-      count: rows.length,
-      reservations: rows.map((r) => ({
+      count: problems.size,
+      reservations: [...problems].map(([r, problem]) => ({
         reservation_code: r.code,
         status: r.status,
-        problem: problemOf(r),
+        problem,
         supplier_code: r.supplierCode,
         amount: r.amount,
         currency: r.currency,
@@ -127,6 +150,28 @@ export class MoneySafetyCheck implements OnApplicationBootstrap {
         dispute_reason: r.disputeReason,
       })),
     };
+  }
+
+  /**
+   * Held reservations (not captured) one of whose capture or booking events is DEAD: neither
+   * the outbox nor the hold-deadline job (which skips a decided capture) moves them again, and
+   * the hold expires at Stripe. DEAD events are few, and found by the outbox's status index.
+   */
+  private async stalledHolds(listed: Set<string>, limit: number): Promise<Reservation[]> {
+    if (limit <= 0) return [];
+    const dead = await this.dataSource.getRepository(OutboxEvent).find({
+      select: { aggregateId: true },
+      where: { status: OutboxStatus.DEAD, type: In(HOLD_EVENTS), aggregateType: 'reservation' },
+      order: { id: 'ASC' },
+    });
+    const stalled: Reservation[] = [];
+    for (const code of new Set(dead.map((event) => event.aggregateId))) {
+      if (stalled.length >= limit) break;
+      if (listed.has(code)) continue;
+      const reservation = await this.reservations.findByCode(code);
+      if (reservation?.held && !reservation.captureLastError) stalled.push(reservation);
+    }
+    return stalled;
   }
 
   private async tick(): Promise<void> {

@@ -2,7 +2,7 @@ import { Command, CommandRunner, Option } from 'nest-commander';
 import { AuditLog, cliActor, printJson } from '@app/core';
 import { MoneySafetyCheck } from './money-safety.check';
 
-@Command({ name: 'money-safety', description: 'Paid reservations with neither a supplier confirmation nor a refund' })
+@Command({ name: 'money-safety', description: 'Reservations with money at risk, each with its problem (paid and not booked, holds, refunds, disputes)' })
 export class MoneySafetyCommand extends CommandRunner {
   constructor(
     private readonly check: MoneySafetyCheck,

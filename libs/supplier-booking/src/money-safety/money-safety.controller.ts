@@ -23,7 +23,7 @@ export class MoneySafetyController {
   @Get('money-safety')
   @Audited('admin.money_safety.read', { by: 'operator' })
   @ApiOperation({
-    summary: 'Paid reservations with neither a supplier confirmation nor a refund, oldest first',
+    summary: 'Reservations with money at risk, each with its problem (paid and not booked, refunds, holds, disputes)',
     // Kept from when one controller served every operator route: clients generated from the document use it.
     operationId: 'SupplierBookingAdminController_check',
   })

@@ -157,6 +157,17 @@ describe.each(DATABASE_KINDS)('traces through the outbox on %s (in process)', (k
   const logOf = (msg: string, eventId: number) =>
     logs.lines.filter((line) => line.msg === msg && line.eventId === eventId);
   /** The span a stored trace context names, as `{ traceId, spanId }`. */
+  /** A reservation created over HTTP (its request traced), then the outbox settled untraced. */
+  const createdAndSettled = async (): Promise<string> => {
+    const created = await request(f.base)
+      .post('/api/v1/reservations')
+      .set('Idempotency-Key', aKey())
+      .send(aCreateBody())
+      .expect(202);
+    await untraced(() => f.settle());
+    return created.body.reservation_code as string;
+  };
+
   const storedIds = (stored: string | null) => {
     const [, traceId, spanId] = (JSON.parse(stored!) as { traceparent: string }).traceparent.split('-');
     return { traceId, spanId };
@@ -276,13 +287,7 @@ describe.each(DATABASE_KINDS)('traces through the outbox on %s (in process)', (k
   });
 
   it('an event enqueued outside any trace (a job): its first run is the trace, its retry continues it, its log lines carry their span', async () => {
-    const created = await request(f.base)
-      .post('/api/v1/reservations')
-      .set('Idempotency-Key', aKey())
-      .send(aCreateBody())
-      .expect(202);
-    const code = created.body.reservation_code as string;
-    await untraced(() => f.settle());
+    const code = await createdAndSettled();
     expect((await f.reservation(code)).paymentIntentId).toMatch(/^pi_/);
     // Unpaid past its window: the expiry job (no request, no span) cancels its intent through the outbox; Stripe fails the first cancel.
     await f.t.dataSource
@@ -349,13 +354,7 @@ describe.each(DATABASE_KINDS)('traces through the outbox on %s (in process)', (k
   });
 
   it("reconciliation: each reservation's work a span of a trace of its own, linked to the reservation's creation; the booking it starts in that trace", async () => {
-    const created = await request(f.base)
-      .post('/api/v1/reservations')
-      .set('Idempotency-Key', aKey())
-      .send(aCreateBody())
-      .expect(202);
-    const code = created.body.reservation_code as string;
-    await untraced(() => f.settle());
+    const code = await createdAndSettled();
     const reservation = await f.reservation(code);
     const creation = storedIds(reservation.traceContext);
     expect(spans().find((span) => idOf(span) === creation.spanId)).toMatchObject({

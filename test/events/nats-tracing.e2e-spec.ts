@@ -9,7 +9,14 @@ import { ReservationStatus } from '@app/reservations';
 import { instrumentCoreHttpForJest } from '../support/jest-http-instrumentation';
 import { waitForProgress } from '../support/wait-for-progress';
 import { startSupplierFixture, SupplierFixture } from '../suppliers/supplier-fixture';
-import { deleteStream, historyOf, publishRows, SHARED_NATS_URL, uniqueNames } from './support/nats-support';
+import {
+  CLOUD_EVENT_KEYS,
+  deleteStream,
+  historyOf,
+  publishRows,
+  SHARED_NATS_URL,
+  uniqueNames,
+} from './support/nats-support';
 import { rules, WebhookReceiver } from './support/webhook-receiver';
 
 const ENV = [
@@ -23,17 +30,6 @@ const ENV = [
   'OUTBOX_POLL_INTERVAL_MS',
 ];
 const forgetEnv = () => ENV.forEach((name) => delete process.env[name]);
-/** The keys of a CloudEvent as we publish it (docs/events.md): the trace context is not one of them. */
-const CLOUD_EVENT_KEYS = [
-  'data',
-  'datacontenttype',
-  'id',
-  'source',
-  'specversion',
-  'subject',
-  'time',
-  'type',
-];
 
 /**
  * The lifecycle events' calls in the trace of the change that caused them, in this process with

@@ -270,6 +270,22 @@ export class OutboxRepository {
     return rows.map((row) => ({ type: row.type, status: row.status, count: Number(row.count), oldestCreatedAt: row.oldest ? asDate(row.oldest) : null }));
   }
 
+  /** The aggregates (of one type) with a DEAD event of `types`, oldest DEAD first, each once; through the `(status, type)` index. */
+  async deadAggregates(aggregateType: string, types: readonly string[]): Promise<string[]> {
+    if (types.length === 0) return [];
+    const rows: { id: string }[] = await this.events
+      .createQueryBuilder('e')
+      .select('e.aggregateId', 'id')
+      .addSelect('MIN(e.id)', 'firstDeadId')
+      .where('e.status = :dead', { dead: OutboxStatus.DEAD })
+      .andWhere('e.type IN (:...types)', { types: [...types] })
+      .andWhere('e.aggregateType = :aggregateType', { aggregateType })
+      .groupBy('e.aggregateId')
+      .orderBy('firstDeadId', 'ASC')
+      .getRawMany();
+    return rows.map((row) => row.id);
+  }
+
   /** Types due or running (PENDING or PROCESSING, parked ones aside): each needs a handler here. */
   async pendingTypes(): Promise<string[]> {
     const rows: { type: string }[] = await this.events

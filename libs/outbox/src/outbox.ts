@@ -75,4 +75,9 @@ export class Outbox {
   unfinished(types: readonly string[]): ReturnType<OutboxRepository['unfinished']> {
     return this.repository.unfinished(types);
   }
+
+  /** The aggregates of `aggregateType` one of whose events of `types` is DEAD (nothing runs it again until an operator requeues it). */
+  deadAggregates(aggregateType: string, types: readonly string[]): Promise<string[]> {
+    return this.repository.deadAggregates(aggregateType, types);
+  }
 }

@@ -177,3 +177,15 @@ export class OwnNatsServer {
     await exited;
   }
 }
+
+/** The keys of a CloudEvent as we publish it (docs/events.md), sorted: the trace context is not one of them. */
+export const CLOUD_EVENT_KEYS = [
+  'data',
+  'datacontenttype',
+  'id',
+  'source',
+  'specversion',
+  'subject',
+  'time',
+  'type',
+];

@@ -1,10 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { DataSource, In } from 'typeorm';
 import { BackgroundConfig, backgroundConfig, Clock, registerInterval } from '@app/core';
-import { OutboxEvent, OutboxStatus } from '@app/outbox';
+import { Outbox } from '@app/outbox';
 import { BOOK_WITH_SUPPLIER } from '@app/payments';
 import { Reservation, ReservationsRepository, ReservationStatus } from '@app/reservations';
 import { CAPTURE_PAYMENT, RETRY_SUPPLIER_BOOKING } from '../booking-events';
@@ -106,7 +104,7 @@ export class MoneySafetyCheck implements OnApplicationBootstrap {
 
   constructor(
     private readonly reservations: ReservationsRepository,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
     private readonly clock: Clock,
     private readonly scheduler: SchedulerRegistry,
     @Inject(suppliersConfig.KEY) private readonly config: SuppliersConfig,
@@ -159,13 +157,8 @@ export class MoneySafetyCheck implements OnApplicationBootstrap {
    */
   private async stalledHolds(listed: Set<string>, limit: number): Promise<Reservation[]> {
     if (limit <= 0) return [];
-    const dead = await this.dataSource.getRepository(OutboxEvent).find({
-      select: { aggregateId: true },
-      where: { status: OutboxStatus.DEAD, type: In(HOLD_EVENTS), aggregateType: 'reservation' },
-      order: { id: 'ASC' },
-    });
     const stalled: Reservation[] = [];
-    for (const code of new Set(dead.map((event) => event.aggregateId))) {
+    for (const code of await this.outbox.deadAggregates('reservation', HOLD_EVENTS)) {
       if (stalled.length >= limit) break;
       if (listed.has(code)) continue;
       const reservation = await this.reservations.findByCode(code);

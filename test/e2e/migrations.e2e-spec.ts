@@ -6,6 +6,10 @@ import { buildDataSourceOptions } from '@app/core';
 import { MIGRATIONS } from '../../migrations';
 import { MoneySafety1764000000010 } from '../../migrations/1764000000010-money-safety';
 import { PaymentChecks1764000000011 } from '../../migrations/1764000000011-payment-checks';
+import { OutboxLanes1764000000012 } from '../../migrations/1764000000012-outbox-lanes';
+import { PaymentCapture1764000000013 } from '../../migrations/1764000000013-payment-capture';
+import { StripeMoneyEvents1764000000014 } from '../../migrations/1764000000014-stripe-money-events';
+import { TraceContext1764000000015 } from '../../migrations/1764000000015-trace-context';
 import { createTestDatabase, DATABASE_KINDS, DatabaseKind, TestDatabase } from '../support/test-database';
 
 const run = promisify(execFile);
@@ -35,6 +39,15 @@ async function columnsOf(dataSource: DataSource, kind: DatabaseKind, table: stri
   return kind === 'sqlite'
     ? (await dataSource.query(`PRAGMA table_info(${table})`)).map((c: { name: string }) => c.name)
     : (await dataSource.query(`SHOW COLUMNS FROM ${table}`)).map((c: { Field: string }) => c.Field);
+}
+
+/** A table's index names, sorted, on either database (MySQL lists an index once per column). */
+async function indexesOf(dataSource: DataSource, kind: DatabaseKind, table: string): Promise<string[]> {
+  const names: string[] =
+    kind === 'sqlite'
+      ? (await dataSource.query(`PRAGMA index_list(${table})`)).map((i: { name: string }) => i.name)
+      : (await dataSource.query(`SHOW INDEX FROM ${table}`)).map((i: { Key_name: string }) => i.Key_name);
+  return [...new Set(names)].sort();
 }
 
 /** Upgrading a database that already holds reservations, and going back. */
@@ -143,10 +156,7 @@ describe.each(DATABASE_KINDS)('migration 11 (payment checks) on %s', (kind) => {
       ['REJECTED', 'last change', null, null],
     ]);
     const columns = () => columnsOf(after, kind, 'reservations');
-    const indexes = async (): Promise<string[]> =>
-      kind === 'sqlite'
-        ? (await after.query('PRAGMA index_list(reservations)')).map((i: { name: string }) => i.name)
-        : (await after.query('SHOW INDEX FROM reservations')).map((i: { Key_name: string }) => i.Key_name);
+    const indexes = () => indexesOf(after, kind, 'reservations');
     expect(await indexes()).toContain('IX_reservations_status_payment_check');
 
     await after.undoLastMigration({ transaction: 'each' });
@@ -204,6 +214,134 @@ describe.each(DATABASE_KINDS)('migration 10 (money safety) on %s', (kind) => {
     for (const column of ['idempotency_fingerprint', 'refund_state', 'refund_last_error']) expect(columns).not.toContain(column);
     expect(columns).toContain('refund_requested_at');
     await after.destroy();
+  });
+});
+
+type Table = 'reservations' | 'outbox_events';
+type Schema = Record<Table, { columns: string[]; indexes: string[]; rows: Record<string, unknown>[] }>;
+
+/** The columns, indexes and rows of the tables migrations 12 to 15 change. */
+async function schemaOf(dataSource: DataSource, kind: DatabaseKind): Promise<Schema> {
+  const table = async (name: Table) => ({
+    columns: (await columnsOf(dataSource, kind, name)).sort(),
+    indexes: await indexesOf(dataSource, kind, name),
+    rows: await dataSource.query(`SELECT * FROM ${name} ORDER BY id`),
+  });
+  return { reservations: await table('reservations'), outbox_events: await table('outbox_events') };
+}
+
+/** Reservations and outbox events as the schema before migration 12 wrote them: one of each paid or done, one still under way. */
+async function seedReservationsAndEvents(dataSource: DataSource): Promise<void> {
+  await seedCatalog(dataSource);
+  for (const [code, status, intent] of [
+    ['PAIDHOLD', 'PAID', 'pi_hold_1'],
+    ['WAITHOLD', 'PAYMENT_IN_PROGRESS', null],
+  ]) {
+    await dataSource.query(
+      `INSERT INTO reservations (code, status, supplier_code, pickup_office_code, pickup_local, pickup_time_zone, pickup_at,
+        dropoff_office_code, dropoff_local, dropoff_time_zone, dropoff_at, car_category_code, customer_first_name,
+        customer_last_name, customer_email, customer_phone, amount, currency, lock_version, created_at, updated_at, payment_intent_id)
+       VALUES (?, ?, 'HERTZ', 'MAD-T4', '2027-03-01T10:00', 'Europe/Madrid', '2027-03-01 09:00:00', 'BCN-T1',
+        '2027-03-05T10:00', 'Europe/Madrid', '2027-03-05 09:00:00', 'CDMR', 'Ana', 'Pérez', 'ana@example.com',
+        '+34600111222', 18950, 'EUR', 1, '2026-11-01 10:00:00', '2026-11-01 10:05:00', ?)`,
+      [code, status, intent],
+    );
+  }
+  for (const [type, status, nextAttemptAt, processedAt] of [
+    ['ISSUE_RECEIPT', 'DONE', null, '2026-11-01 10:06:00'],
+    ['BOOK_WITH_SUPPLIER', 'PENDING', '2026-11-01 10:07:00', null],
+  ]) {
+    await dataSource.query(
+      `INSERT INTO outbox_events (type, aggregate_type, aggregate_id, payload, status, attempts, next_attempt_at, created_at, updated_at, processed_at)
+       VALUES (?, 'reservation', '1', '{}', ?, 1, ?, '2026-11-01 10:05:00', '2026-11-01 10:05:00', ?)`,
+      [type, status, nextAttemptAt, processedAt],
+    );
+  }
+}
+
+/** What each migration adds: its columns with the value rows written before it read there, and its indexes. */
+const LATER_MIGRATIONS: {
+  migration: (typeof MIGRATIONS)[number];
+  title: string;
+  added: Partial<Record<Table, Record<string, unknown>>>;
+  indexes: Partial<Record<Table, string[]>>;
+}[] = [
+  {
+    migration: OutboxLanes1764000000012,
+    title: 'migration 12 (outbox lanes): events queued before it are in the default lane',
+    added: { outbox_events: { lane: 'default' } },
+    indexes: { outbox_events: ['IX_outbox_events_lane_due'] },
+  },
+  {
+    migration: PaymentCapture1764000000013,
+    title: 'migration 13 (payment capture): reservations before it were charged at once, no hold recorded',
+    added: {
+      reservations: {
+        capture_method: 'automatic',
+        authorized_at: null,
+        capture_before: null,
+        capture_requested_at: null,
+        captured_at: null,
+        capture_last_error: null,
+        released_at: null,
+      },
+    },
+    indexes: {},
+  },
+  {
+    migration: StripeMoneyEvents1764000000014,
+    title: 'migration 14 (Stripe money events): reservations before it have no dispute; indexes for lookups',
+    added: {
+      reservations: { dispute_id: null, dispute_status: null, dispute_reason: null, disputed_at: null },
+    },
+    indexes: { reservations: ['IX_reservations_dispute_status', 'IX_reservations_payment_intent'] },
+  },
+  {
+    migration: TraceContext1764000000015,
+    title: 'migration 15 (trace context): events and reservations before it have no trace context',
+    added: { outbox_events: { trace_context: null }, reservations: { trace_context: null } },
+    indexes: {},
+  },
+];
+
+/** The schema `older` should have after a migration that adds `added` and `indexes`. */
+function upgraded(older: Schema, { added, indexes }: (typeof LATER_MIGRATIONS)[number]): Schema {
+  const table = (name: Table) => ({
+    columns: [...older[name].columns, ...Object.keys(added[name] ?? {})].sort(),
+    indexes: [...older[name].indexes, ...(indexes[name] ?? [])].sort(),
+    rows: older[name].rows.map((row) => ({ ...row, ...added[name] })),
+  });
+  return { reservations: table('reservations'), outbox_events: table('outbox_events') };
+}
+
+describe.each(DATABASE_KINDS)('migrations 12 to 15 on %s', (kind) => {
+  let database: TestDatabase;
+
+  beforeEach(async () => {
+    database = await createTestDatabase(kind);
+  });
+  afterEach(async () => {
+    await database.drop();
+  });
+
+  it.each(LATER_MIGRATIONS)('$title; down removes exactly what it added; up again', async (later) => {
+    const index = MIGRATIONS.indexOf(later.migration);
+    const before = await migrated(database, MIGRATIONS.slice(0, index));
+    await seedReservationsAndEvents(before);
+    const older = await schemaOf(before, kind);
+    await before.destroy();
+    expect([older.reservations.rows.length, older.outbox_events.rows.length]).toEqual([2, 2]);
+
+    const after = await migrated(database, MIGRATIONS.slice(0, index + 1));
+    try {
+      expect(await schemaOf(after, kind)).toEqual(upgraded(older, later));
+      await after.undoLastMigration({ transaction: 'each' });
+      expect(await schemaOf(after, kind)).toEqual(older);
+      await after.runMigrations({ transaction: 'each' });
+      expect(await schemaOf(after, kind)).toEqual(upgraded(older, later));
+    } finally {
+      await after.destroy();
+    }
   });
 });
 

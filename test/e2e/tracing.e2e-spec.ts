@@ -1,5 +1,4 @@
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { MySQL2Instrumentation } from '@opentelemetry/instrumentation-mysql2';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -8,7 +7,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import request from 'supertest';
-import { TransactionRunner } from '@app/core';
+import { TransactionRunner, untraced } from '@app/core';
 import { shutdownTracing, startTracing } from '@app/core/instrumentation';
 import { Outbox, OutboxEvent } from '@app/outbox';
 import { ExpireUnpaidReservationsJob, ReconcilePaymentsJob } from '@app/payments';
@@ -108,9 +107,6 @@ function spanQueries(exporter: InMemorySpanExporter) {
     );
   return { spans, idOf, traceOf, childrenOf, eventSpans, serverSpan, clientCallsOf };
 }
-
-/** The test's own reads of the database (waiting on the outbox) are no part of what is asserted. */
-const untraced = <T>(work: () => Promise<T>): Promise<T> => context.with(suppressTracing(ROOT_CONTEXT), work);
 
 /**
  * Traces through the outbox, in this process, with an in-memory exporter: one reservation

@@ -51,6 +51,6 @@ export { RateLimit, RateLimitModule } from './rate-limit';
 export { backgroundConfig, registerInterval } from './schedule';
 export type { BackgroundConfig } from './schedule';
 export { Clock } from './time/clock';
-export { currentTraceContext, inSpan, linkActiveSpanTo, SpanKind } from './tracing/trace-context';
+export { currentTraceContext, inSpan, linkActiveSpanTo, SpanKind, untraced } from './tracing/trace-context';
 export type { SpanOptions } from './tracing/trace-context';
 export { CoreModule } from './core.module';

@@ -3,9 +3,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { Mutex, Semaphore } from 'async-mutex';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Clock, currentTraceContext, inSpan, SpanKind } from '@app/core';
-import { context, ROOT_CONTEXT, SpanStatusCode } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
+import { Clock, currentTraceContext, inSpan, SpanKind, untraced } from '@app/core';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { backoffDelayMs } from './backoff';
 import { OutboxEvent } from './outbox-event.entity';
 import { OutboxEventHandler, OutboxHandlerRegistry } from './outbox-handler';
@@ -14,14 +13,6 @@ import { DependencyUnavailableError, NonRetryableOutboxError, RetryOutboxEventLa
 import { Failure, OutboxRepository } from './outbox.repository';
 
 type Outcome = { id: number; ok: true } | { id: number; ok: false; failure: Failure };
-
-/**
- * Where the drainer's own work runs (claims, marks, lane settling, polls): in no trace, and
- * untraced. A drain nudged by a commit would otherwise run in the committer's context, and the
- * SQL of whole batches (other reservations' events too) would join that request's trace; a poll
- * would start a trace of its own every second. Each event's run leaves it for the event's trace.
- */
-const UNTRACED = suppressTracing(ROOT_CONTEXT);
 
 /** One lane's drain: its own loop, so that a lane busy with slow handlers never holds up another. */
 interface Lane {
@@ -75,7 +66,7 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.enabled) return;
-    await context.with(UNTRACED, () => this.start());
+    await untraced(() => this.start());
   }
 
   private async start(): Promise<void> {
@@ -114,7 +105,7 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
   async drain(): Promise<number> {
     // Also where the schedule is off (OUTBOX_ENABLED=false): the CLI and the integration tests.
     const lanes = [...this.registry.lanes().keys()].map((name) => this.lane(name));
-    const handled = await context.with(UNTRACED, () => Promise.all(lanes.map((lane) => this.drainLane(lane))));
+    const handled = await untraced(() => Promise.all(lanes.map((lane) => this.drainLane(lane))));
     return handled.reduce((sum, count) => sum + count, 0);
   }
 
@@ -123,7 +114,7 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
     this.stopping = true;
     this.scheduler.deleteInterval('outbox-drain');
     const now = this.clock.now();
-    for (const [owner, ids] of this.waiting) await context.with(UNTRACED, () => this.repository.release([...ids], owner, now));
+    for (const [owner, ids] of this.waiting) await untraced(() => this.repository.release([...ids], owner, now));
     this.waiting.clear();
     const draining = [...this.lanes.values()].flatMap((lane) => (lane.draining ? [lane.draining] : []));
     if (draining.length > 0) {
@@ -160,8 +151,9 @@ export class OutboxDrainer implements OnApplicationBootstrap, BeforeApplicationS
       lane.wanted = true;
       return;
     }
-    // Never in the context of whoever nudged (a request's commit, an event's handler): see UNTRACED.
-    lane.draining = context.with(UNTRACED, () =>
+    // The drainer's own work is in no trace: run in the nudger's context (a request's commit, an
+    // event's handler), the SQL of whole batches would join that trace. Each event's run opens its own.
+    lane.draining = untraced(() =>
       this.drainLane(lane)
         .then(() => undefined)
         .catch((error: unknown) => this.logger.error({ msg: 'outbox drain failed', lane: lane.name, err: error }))

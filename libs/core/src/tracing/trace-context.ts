@@ -10,7 +10,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { suppressTracing, W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /**
  * The product's side of tracing, on the OpenTelemetry API (and core's W3C propagator, which is
@@ -53,6 +53,19 @@ export function currentTraceContext(): string | null {
     return null;
   }
 }
+
+const UNTRACED = suppressTracing(ROOT_CONTEXT);
+
+/**
+ * Runs `work` in no trace, with tracing suppressed: background bookkeeping (an outbox claim, a
+ * job looking for work) that would otherwise join whatever trace is active, or start one of its
+ * own on every idle poll. Work that is worth a trace opens its own span inside (`inSpan` with a
+ * stored or null parent), which starts from the root and is traced again.
+ */
+export function untraced<T>(work: () => T): T {
+  return context.with(UNTRACED, work);
+}
+
 
 /** The context a stored trace context stands for: the root when there is none (or it is unreadable). */
 function contextFrom(stored: string | null): Context {

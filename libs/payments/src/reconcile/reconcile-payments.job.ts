@@ -1,7 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock, inSpan, linkActiveSpanTo } from '@app/core';
-import { context, ROOT_CONTEXT, Span, SpanStatusCode } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
+import { Clock, inSpan, linkActiveSpanTo, untraced } from '@app/core';
 import { PaymentCheck, Reservation, ReservationsRepository } from '@app/reservations';
 import { ApplyPaymentOutcomeHandler } from '../apply-payment-outcome/apply-payment-outcome.handler';
 import { CancelPaymentIntentHandler } from '../expire-unpaid/cancel-payment-intent.handler';
@@ -12,12 +10,6 @@ import { StartPaymentHandler } from '../start-payment/start-payment.handler';
 
 /** Reservations of each kind looked at per run. */
 const BATCH = 100;
-
-/**
- * Where the job looks for work: in no trace, untraced. A run finds nothing most of the time,
- * and an idle poll is no trace for an operator to wade through; each reservation's work is one.
- */
-const UNTRACED = suppressTracing(ROOT_CONTEXT);
 
 /**
  * Nothing waits on Stripe unwatched. Reservations unchanged for `PAYMENT_RECONCILE_AFTER_MINUTES`:
@@ -50,8 +42,8 @@ export class ReconcilePaymentsJob {
   async run(batchSize = BATCH): Promise<number> {
     const now = this.clock.now();
     const cutoff = new Date(now.getTime() - this.config.reconcileAfterMinutes * 60_000);
-    const take = (check: PaymentCheck) =>
-      context.with(UNTRACED, () => this.reservations.takeForPaymentCheck(check, cutoff, now, batchSize));
+    // Looking for work is no trace (a run finds nothing most of the time); each reservation's work is one.
+    const take = (check: PaymentCheck) => untraced(() => this.reservations.takeForPaymentCheck(check, cutoff, now, batchSize));
     return (
       (await this.startMissingPayments(await take('intent_missing'))) +
       (await this.applyMissedOutcomes(await take('outcome_awaited'))) +
@@ -135,15 +127,13 @@ export class ReconcilePaymentsJob {
    */
   private reconcile(reservation: Reservation, check: PaymentCheck, failed: string, work: () => Promise<void>): Promise<void> {
     const attributes = { 'reservation.code': reservation.code, 'payment.reconcile.check': check };
-    return inSpan('reconcile payment', { parent: null, attributes }, async (span: Span) => {
+    // The span records a failure (inSpan); it is logged inside it, and the run goes on with the next reservation.
+    return inSpan('reconcile payment', { parent: null, attributes }, async () => {
       linkActiveSpanTo(reservation.traceContext, { 'reservation.code': reservation.code, 'link.reason': 'the reservation was created there' });
-      try {
-        await work();
-      } catch (error) {
-        span.recordException(error instanceof Error ? error : String(error));
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      await work().catch((error: unknown) => {
         this.logger.warn({ msg: failed, reservation: reservation.code, err: error });
-      }
-    });
+        throw error;
+      });
+    }).catch(() => undefined);
   }
 }

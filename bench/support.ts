@@ -50,13 +50,16 @@ export function apiStderr(api: ChildProcess): string {
   return stderrTails.get(api)?.() ?? '';
 }
 
+/** The build `startApi` starts, relative to ROOT: `dist`, or another build beside it (`bench/ceiling.ts`). */
+export const apiBuild = { dir: 'dist' };
+
 /**
- * Starts `dist/apps/api/src/main.js` and waits for /health/ready (60 s at most; the API is stopped and its stderr
+ * Starts `dist/apps/api/src/main.js` (or `apiBuild.dir`'s) and waits for /health/ready (60 s at most; the API is stopped and its stderr
  * thrown if it is not ready by then); BENCH_CPU_PROF=1 profiles it.
  */
 export async function startApi(port: number, env: Record<string, string>): Promise<ChildProcess> {
   const profile = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, join(ROOT, 'dist/apps/api/src/main.js')], {
+  const child = spawn(process.execPath, [...profile, join(ROOT, apiBuild.dir, 'apps/api/src/main.js')], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -29,7 +29,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { StripeSandbox, SupplierSimulator } from '@app/sandbox';
 import { measure, Measured, Path } from './floor/paths';
-import { apiBuild, ROOT, writeReport } from './support';
+import { apiBuild, median, ratio, ROOT, writeReport } from './support';
 import { SECRET } from './suite/config';
 
 const HTTP_PATHS: Path[] = ['create', 'lookup', 'webhook'];
@@ -92,14 +92,6 @@ function buildStripped(): void {
   }
 }
 
-const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : null);
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const value = sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  return Math.round(value * 1000) / 1000;
-};
-
 type Kind = 'floor' | 'framework' | 'product' | 'stripped';
 const KINDS: Kind[] = ['floor', 'framework', 'product', 'stripped'];
 
@@ -144,7 +136,7 @@ async function main(): Promise<void> {
       Object.fromEntries(
         KINDS.filter((kind) => kind !== 'floor').map((kind) => [
           `${kind}_of_floor`,
-          median(rounds.map((r) => r[path][kind].throughput_per_s / r[path].floor.throughput_per_s)),
+          Math.round(median(rounds.map((r) => r[path][kind].throughput_per_s / r[path].floor.throughput_per_s)) * 1000) / 1000,
         ]),
       ),
     ]),

@@ -29,7 +29,7 @@ import { createConnection } from 'mysql2/promise';
 import { StripeSandbox, SupplierSimulator } from '@app/sandbox';
 import { measure, Measured, Path, Settings } from './floor/paths';
 import { stopChild } from './floor/servers';
-import { ROOT, SERVER, writeReport } from './support';
+import { ratio, ROOT, SERVER, writeReport } from './support';
 import { SECRET } from './suite/config';
 import { interrupt } from './suite/load';
 
@@ -45,7 +45,6 @@ const CONFIG = {
   warmupS: number('BENCH_WARMUP', 3),
   bookings: number('BENCH_BOOKINGS', 3000),
 };
-const ratio = (product: number | null, floor: number | null) => (product !== null && floor !== null && floor > 0 ? Math.round((product / floor) * 100) / 100 : null);
 const log = (message: string) => process.stderr.write(`[bench:floors] ${message}\n`);
 
 /** Starts the delaying proxy in front of MariaDB; its port and how to stop it. */

@@ -177,6 +177,18 @@ export function writeReport(name: string, report: object): void {
   writeFileSync(join(dir, `${name}-latest.json`), `${JSON.stringify(report, null, 2)}\n`);
 }
 
+/** The median of `values` (the mean of the two middle ones when their number is even). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** `part ÷ whole` to two decimals; null when either is unknown or the whole is 0. */
+export function ratio(part: number | null, whole: number | null): number | null {
+  return part !== null && whole !== null && whole > 0 ? Math.round((part / whole) * 100) / 100 : null;
+}
+
 /** Nearest-rank percentile of sorted numbers. */
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;

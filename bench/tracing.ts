@@ -14,7 +14,7 @@
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import { CreateRun, runCreateBenchmark, writeReport } from './support';
+import { CreateRun, median, runCreateBenchmark, writeReport } from './support';
 
 const PAIRS = Number(process.env.BENCH_TRACING_PAIRS ?? 2);
 const PROTOCOL = process.env.BENCH_TRACING_PROTOCOL ?? 'http/protobuf';
@@ -70,7 +70,6 @@ async function main(): Promise<void> {
   } finally {
     await receiver.stop();
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
   writeReport('tracing', {
     benchmark: 'tracing',
     date: new Date().toISOString(),
